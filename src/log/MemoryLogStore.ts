@@ -1,0 +1,51 @@
+import { assert } from './assert.js';
+import { ballotZero } from './ballot.js';
+import type { LogStore, StableStore } from './storage.js';
+import type { HardState, InstanceRecord } from './types.js';
+
+/** In-memory LogStore for the simulator and unit tests. */
+export class MemoryLogStore implements LogStore {
+  private readonly byInstance = new Map<number, InstanceRecord>();
+  private instanceHighest = 0;
+
+  write(records: readonly InstanceRecord[]): void {
+    for (const record of records) {
+      assert(Number.isSafeInteger(record.instance) && record.instance >= 1, `record instance ${record.instance}`);
+      this.byInstance.set(record.instance, record);
+      if (record.instance > this.instanceHighest) this.instanceHighest = record.instance;
+    }
+  }
+
+  records(options: { instanceFrom: number; instanceTo: number; recordsMax: number }): InstanceRecord[] {
+    const found: InstanceRecord[] = [];
+    const to = Math.min(options.instanceTo, this.instanceHighest);
+    for (let instance = options.instanceFrom; instance <= to && found.length < options.recordsMax; instance++) {
+      const record = this.byInstance.get(instance);
+      if (record !== undefined) found.push(record);
+    }
+    return found;
+  }
+
+  instanceMax(): number {
+    return this.instanceHighest;
+  }
+
+  /** A deep-enough copy for a simulated disk that survives a crash. */
+  clone(): MemoryLogStore {
+    const copy = new MemoryLogStore();
+    copy.write([...this.byInstance.values()]);
+    return copy;
+  }
+}
+
+export class MemoryStableStore implements StableStore {
+  private state: HardState = { promised: ballotZero, roundMax: 0 };
+
+  hardState(): HardState {
+    return this.state;
+  }
+
+  setHardState(hardState: HardState): void {
+    this.state = hardState;
+  }
+}

@@ -1,0 +1,65 @@
+import { assert } from './assert.js';
+
+/**
+ * Every bound of the Multi-Paxos core, named with its qualifier last. Durations are in ticks:
+ * the driver decides how long a tick is (10 ms by default).
+ */
+export interface PaxosLimits {
+  /** Instances in Phase 2 at once: the pipeline window. */
+  readonly inflightInstancesMax: number;
+  /** Proposals waiting for a slot in the window. */
+  readonly proposalsQueuedMax: number;
+  readonly batchEntriesMax: number;
+  readonly batchBytesMax: number;
+  /** Records in one promise page. */
+  readonly promiseRecordsMax: number;
+  /** Values in one fetched reply, and their bytes. */
+  readonly fetchInstancesMax: number;
+  readonly fetchBytesMax: number;
+  /** Instances in one commit notice. */
+  readonly commitNoticeInstancesMax: number;
+  /** An acceptor ignores accepts this far beyond its committed instance; it catches up first. */
+  readonly acceptAheadInstancesMax: number;
+  /** Client ids remembered for deduplication. */
+  readonly dedupIdsMax: number;
+  readonly heartbeatTicks: number;
+  readonly acceptRetryTicks: number;
+  readonly prepareRetryTicks: number;
+  /** A Phase 1 that has no quorum by then is abandoned. */
+  readonly prepareTicksMax: number;
+  readonly fetchRetryTicks: number;
+  /** A follower that hears no leader for this long (plus a random part) campaigns itself. */
+  readonly leaderSilenceTicksMin: number;
+  /** Random back-off after a rejection, so dueling proposers separate. */
+  readonly backoffTicksMax: number;
+}
+
+export const paxosLimitsDefault: PaxosLimits = Object.freeze({
+  inflightInstancesMax: 32,
+  proposalsQueuedMax: 1024,
+  batchEntriesMax: 4096,
+  batchBytesMax: 1 << 20,
+  promiseRecordsMax: 64,
+  fetchInstancesMax: 64,
+  fetchBytesMax: 4 << 20,
+  commitNoticeInstancesMax: 256,
+  acceptAheadInstancesMax: 4096,
+  dedupIdsMax: 100_000,
+  heartbeatTicks: 5,
+  acceptRetryTicks: 10,
+  prepareRetryTicks: 10,
+  prepareTicksMax: 40,
+  fetchRetryTicks: 10,
+  leaderSilenceTicksMin: 30,
+  backoffTicksMax: 30,
+});
+
+export function paxosLimitsCheck(limits: PaxosLimits): PaxosLimits {
+  for (const [name, value] of Object.entries(limits)) {
+    assert(Number.isSafeInteger(value) && value >= 1, `limit ${name} must be a positive integer, got ${value}`);
+  }
+  assert(limits.promiseRecordsMax >= limits.inflightInstancesMax, 'promiseRecordsMax < inflightInstancesMax');
+  assert(limits.commitNoticeInstancesMax >= limits.inflightInstancesMax, 'commitNoticeInstancesMax < window');
+  assert(limits.acceptAheadInstancesMax >= limits.inflightInstancesMax, 'acceptAheadInstancesMax < window');
+  return limits;
+}

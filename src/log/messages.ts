@@ -1,0 +1,88 @@
+import type { Ballot, ReplicaId } from './ballot.js';
+import type { InstanceRecord, Value } from './types.js';
+
+/** Phase 1a. Covers every instance from `instanceFrom` onward. */
+export interface PrepareMessage {
+  readonly type: 'prepare';
+  readonly from: ReplicaId;
+  readonly ballot: Ballot;
+  readonly instanceFrom: number;
+}
+
+/**
+ * Phase 1b. Carries the acceptor's records at or above `instanceFrom`, one bounded page at a
+ * time; `instanceNext` asks the proposer to prepare again (same ballot) from there for the rest.
+ */
+export interface PromiseMessage {
+  readonly type: 'promise';
+  readonly from: ReplicaId;
+  readonly ballot: Ballot;
+  readonly instanceFrom: number;
+  readonly records: readonly InstanceRecord[];
+  readonly instanceNext: number | null;
+  readonly committedInstance: number;
+}
+
+/** Phase 2a. */
+export interface AcceptMessage {
+  readonly type: 'accept';
+  readonly from: ReplicaId;
+  readonly ballot: Ballot;
+  readonly instance: number;
+  readonly value: Value;
+}
+
+/** Phase 2b, sent only after the accepted record is durable. */
+export interface AcceptedMessage {
+  readonly type: 'accepted';
+  readonly from: ReplicaId;
+  readonly ballot: Ballot;
+  readonly instance: number;
+}
+
+/** A refusal of `ballot`, carrying the higher ballot the acceptor promised. */
+export interface RejectMessage {
+  readonly type: 'reject';
+  readonly from: ReplicaId;
+  readonly ballot: Ballot;
+  readonly promised: Ballot;
+}
+
+/** The leader's commit notice and heartbeat: which instances are chosen, by value id. */
+export interface CommitMessage {
+  readonly type: 'commit';
+  readonly from: ReplicaId;
+  readonly ballot: Ballot;
+  readonly chosen: ReadonlyArray<{ readonly instance: number; readonly valueId: string }>;
+  readonly committedInstance: number;
+}
+
+/** A request for chosen values from `instanceFrom` on. */
+export interface FetchMessage {
+  readonly type: 'fetch';
+  readonly from: ReplicaId;
+  readonly instanceFrom: number;
+}
+
+/** Chosen values, in instance order; only values the sender knows are chosen. */
+export interface FetchedMessage {
+  readonly type: 'fetched';
+  readonly from: ReplicaId;
+  readonly values: ReadonlyArray<{ readonly instance: number; readonly value: Value }>;
+  readonly committedInstance: number;
+}
+
+export type PaxosMessage =
+  | PrepareMessage
+  | PromiseMessage
+  | AcceptMessage
+  | AcceptedMessage
+  | RejectMessage
+  | CommitMessage
+  | FetchMessage
+  | FetchedMessage;
+
+export interface Envelope<M = PaxosMessage> {
+  readonly to: ReplicaId;
+  readonly message: M;
+}

@@ -1,0 +1,14 @@
+export * from './assert.js';
+export * from './ballot.js';
+export * from './random.js';
+export * from './types.js';
+export * from './messages.js';
+export * from './limits.js';
+export * from './storage.js';
+export type { Ready } from './Effects.js';
+export { Acceptor, type AcceptorOptions } from './Acceptor.js';
+export { Learner } from './Learner.js';
+export { Proposer, type ProposerPhase } from './Proposer.js';
+export { MultiPaxos, type MultiPaxosOptions, type MultiPaxosStatus } from './MultiPaxos.js';
+export { MemoryLogStore, MemoryStableStore } from './MemoryLogStore.js';
+export { MemoryStateMachine } from './MemoryStateMachine.js';

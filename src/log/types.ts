@@ -1,0 +1,116 @@
+import type { Ballot, ReplicaId } from './ballot.js';
+
+/** One client entry as proposed. `id` makes a retry idempotent; `expectedOffset` is a condition. */
+export interface Entry {
+  readonly data: Uint8Array;
+  readonly id?: string;
+  readonly key?: string;
+  /** The entry commits only if it would land exactly at this offset. */
+  readonly expectedOffset?: number;
+}
+
+/**
+ * The value of one instance: a batch of entries, learned all or nothing. A no-op has no entries.
+ * `valueId` names the value for its whole life (it keeps its id when a new leader re-proposes it):
+ * it is `<ballot>:<instance>` of the ballot and instance where the value was first proposed.
+ */
+export interface Value {
+  readonly valueId: string;
+  readonly entries: readonly Entry[];
+  /** The proposing leader's clock; the learner makes it monotonic. */
+  readonly timestampMs: number;
+}
+
+/** What an acceptor keeps per instance. `chosen` marks a value the replica learned was chosen. */
+export interface InstanceRecord {
+  readonly instance: number;
+  readonly ballot: Ballot;
+  readonly value: Value;
+  readonly chosen: boolean;
+}
+
+/** The acceptor's and proposer's durable scalars. */
+export interface HardState {
+  /** The highest ballot this acceptor promised; it never decreases. */
+  readonly promised: Ballot;
+  /** The highest round this replica used as a proposer; a new ballot always exceeds it. */
+  readonly roundMax: number;
+}
+
+/** The learner's applied state: restored from the state machine after a restart. */
+export interface LearnerState {
+  /** Every instance up to and including this one has been learned and released. 0 = none. */
+  readonly committedInstance: number;
+  /** The offset the next committed entry gets (= the number of entries before it). */
+  readonly offsetNext: number;
+  /** The timestamp of the last committed batch, so timestamps never go backwards. */
+  readonly timestampLastMs: number;
+  /** Recent client ids with their offsets, oldest first. */
+  readonly dedup: ReadonlyArray<readonly [string, number]>;
+}
+
+export const learnerStateEmpty: LearnerState = Object.freeze({
+  committedInstance: 0,
+  offsetNext: 0,
+  timestampLastMs: 0,
+  dedup: [],
+});
+
+export type EntryResult =
+  | { readonly status: 'ok'; readonly offset: number }
+  | { readonly status: 'duplicate'; readonly offset: number }
+  | { readonly status: 'conflict'; readonly offsetNext: number };
+
+export interface CommittedEntry {
+  readonly offset: number;
+  readonly data: Uint8Array;
+  readonly id?: string;
+  readonly key?: string;
+  readonly timestampMs: number;
+}
+
+/** A batch released by the learner, strictly in instance order. */
+export interface CommittedBatch {
+  readonly instance: number;
+  readonly valueId: string;
+  readonly timestampMs: number;
+  /** Only the entries that received an offset (duplicates and conflicts get none). */
+  readonly entries: readonly CommittedEntry[];
+  /** One result per proposed entry, in proposal order. */
+  readonly results: readonly EntryResult[];
+  /** The learner's state after this batch, for a state machine that persists it. */
+  readonly offsetNext: number;
+}
+
+export type ProposalId = number;
+
+export type ProposalFailure =
+  | 'not-leader'
+  | 'superseded'
+  | 'overloaded'
+  | 'too-large'
+  | 'invalid';
+
+export type ProposalOutcome =
+  | {
+      readonly proposalId: ProposalId;
+      readonly status: 'committed';
+      readonly instance: number;
+      readonly results: readonly EntryResult[];
+    }
+  | {
+      readonly proposalId: ProposalId;
+      readonly status: 'failed';
+      readonly reason: ProposalFailure;
+      readonly leaderHint: ReplicaId | null;
+    };
+
+export function valueBytes(value: Value): number {
+  let bytes = 64;
+  for (const entry of value.entries) bytes += entryBytes(entry);
+  return bytes;
+}
+
+export function entryBytes(entry: Entry): number {
+  return 32 + entry.data.byteLength + (entry.id?.length ?? 0) + (entry.key?.length ?? 0);
+}

@@ -1,0 +1,146 @@
+import { type Ballot, ballotCompare, ballotText } from '../../src/log/ballot.js';
+import type { CommittedBatch, InstanceRecord } from '../../src/log/types.js';
+
+export class Violation extends Error {
+  override readonly name = 'Violation';
+}
+
+/**
+ * The simulator's safety checks. They watch the cluster from outside the core: durable acceptor
+ * writes (the ground truth of what is chosen), what each learner releases, what each state machine
+ * applies, and what clients were told.
+ */
+export class Checker {
+  /** Durable acceptances per (instance, ballot): when a quorum holds one, its value is chosen. */
+  private readonly acceptances = new Map<string, { valueId: string; acceptors: Set<number> }>();
+  private readonly chosenTruth = new Map<number, string>();
+  private readonly releasedValue = new Map<number, string>();
+  private readonly logByOffset: string[] = [];
+  private readonly offsetById = new Map<string, number>();
+  private readonly acked = new Map<string, number>();
+  private readonly proposed = new Map<string, string>();
+  private readonly promisedLast = new Map<number, { ballot: Ballot; life: number }>();
+  private readonly promisedShown = new Map<number, Ballot>();
+  private readonly releasedLast = new Map<number, number>();
+  readonly stats = { chosen: 0, released: 0, acked: 0 };
+
+  constructor(private readonly quorum: number) {}
+
+  /** A client submitted an entry with this id and payload. */
+  proposedEntry(id: string, payload: string): void {
+    this.proposed.set(id, payload);
+  }
+
+  /** An acceptor's record reached its disk. */
+  durableRecord(replica: number, record: InstanceRecord): void {
+    if (record.chosen) return;
+    const key = `${record.instance}@${ballotText(record.ballot)}`;
+    let acceptance = this.acceptances.get(key);
+    if (acceptance === undefined) {
+      acceptance = { valueId: record.value.valueId, acceptors: new Set() };
+      this.acceptances.set(key, acceptance);
+    }
+    if (acceptance.valueId !== record.value.valueId) {
+      throw new Violation(`ballot ${key} carried two values: ${acceptance.valueId} and ${record.value.valueId}`);
+    }
+    acceptance.acceptors.add(replica);
+    if (acceptance.acceptors.size >= this.quorum) this.chosen(record.instance, record.value.valueId);
+  }
+
+  private chosen(instance: number, valueId: string): void {
+    const known = this.chosenTruth.get(instance);
+    if (known === undefined) {
+      this.chosenTruth.set(instance, valueId);
+      this.stats.chosen++;
+    } else if (known !== valueId) {
+      throw new Violation(`instance ${instance} chosen with two values: ${known} and ${valueId}`);
+    }
+    const released = this.releasedValue.get(instance);
+    if (released !== undefined && released !== valueId) {
+      throw new Violation(`instance ${instance} released as ${released} but chosen as ${valueId}`);
+    }
+  }
+
+  /** A replica's learner released a batch. Releases must be contiguous and agree across replicas. */
+  released(replica: number, batch: CommittedBatch, committedBefore: number): void {
+    if (batch.instance !== committedBefore + 1) {
+      throw new Violation(`replica ${replica} released instance ${batch.instance} after ${committedBefore}`);
+    }
+    this.releasedLast.set(replica, batch.instance);
+    const truth = this.chosenTruth.get(batch.instance);
+    if (truth !== undefined && truth !== batch.valueId) {
+      throw new Violation(`replica ${replica} released ${batch.valueId} at ${batch.instance}, chosen was ${truth}`);
+    }
+    const other = this.releasedValue.get(batch.instance);
+    if (other === undefined) {
+      this.releasedValue.set(batch.instance, batch.valueId);
+      this.stats.released++;
+    } else if (other !== batch.valueId) {
+      throw new Violation(`instance ${batch.instance} released as ${other} and as ${batch.valueId}`);
+    }
+    for (const entry of batch.entries) this.appliedEntry(replica, entry.offset, entry.id, entry.data);
+  }
+
+  private appliedEntry(replica: number, offset: number, id: string | undefined, data: Uint8Array): void {
+    if (id === undefined) throw new Violation(`replica ${replica} committed an entry without id at ${offset}`);
+    const payload = this.proposed.get(id);
+    if (payload === undefined || payload !== new TextDecoder().decode(data)) {
+      throw new Violation(`replica ${replica} committed entry ${id} that no client proposed`);
+    }
+    const atOffset = this.logByOffset[offset];
+    if (atOffset === undefined) {
+      if (offset !== this.logByOffset.length) throw new Violation(`offset ${offset} committed before ${this.logByOffset.length}`);
+      const earlier = this.offsetById.get(id);
+      if (earlier !== undefined) throw new Violation(`entry ${id} committed twice: offsets ${earlier} and ${offset}`);
+      this.logByOffset.push(id);
+      this.offsetById.set(id, offset);
+      const told = this.acked.get(id);
+      if (told !== undefined && told !== offset) throw new Violation(`entry ${id} acknowledged at ${told}, committed at ${offset}`);
+    } else if (atOffset !== id) {
+      throw new Violation(`replica ${replica} has ${id} at offset ${offset}, others have ${atOffset}`);
+    }
+  }
+
+  /** A client was told its entry committed at `offset`. */
+  acknowledged(id: string, offset: number): void {
+    const earlier = this.acked.get(id);
+    if (earlier !== undefined && earlier !== offset) throw new Violation(`entry ${id} acknowledged at ${earlier} and ${offset}`);
+    this.acked.set(id, offset);
+    if (earlier === undefined) this.stats.acked++;
+    const committed = this.offsetById.get(id);
+    if (committed !== undefined && committed !== offset) throw new Violation(`entry ${id} acknowledged at ${offset}, committed at ${committed}`);
+  }
+
+  /** A replica sent a message that reveals its promise: it must never promise less again. */
+  promiseShown(replica: number, ballot: Ballot): void {
+    const shown = this.promisedShown.get(replica);
+    if (shown === undefined || ballotCompare(ballot, shown) > 0) this.promisedShown.set(replica, ballot);
+  }
+
+  /**
+   * A replica's promised ballot after a step: it never decreases within one life, and across
+   * restarts it never falls below any promise the replica ever revealed.
+   */
+  promised(replica: number, ballot: Ballot, life: number): void {
+    const last = this.promisedLast.get(replica);
+    if (last !== undefined && last.life === life && ballotCompare(ballot, last.ballot) < 0) {
+      throw new Violation(`replica ${replica} promise went back from ${ballotText(last.ballot)} to ${ballotText(ballot)}`);
+    }
+    const shown = this.promisedShown.get(replica);
+    if (shown !== undefined && ballotCompare(ballot, shown) < 0) {
+      throw new Violation(`replica ${replica} promises ${ballotText(ballot)} after revealing a promise of ${ballotText(shown)}`);
+    }
+    this.promisedLast.set(replica, { ballot, life });
+  }
+
+  /** At the end: every acknowledged entry is in the log, once, where the client was told. */
+  finish(): void {
+    for (const [id, offset] of this.acked) {
+      if (this.logByOffset[offset] !== id) throw new Violation(`acknowledged entry ${id} is not at offset ${offset}`);
+    }
+  }
+
+  get committedEntries(): number {
+    return this.logByOffset.length;
+  }
+}
