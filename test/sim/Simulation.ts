@@ -17,6 +17,8 @@ export interface SimOptions {
   readonly chaosMs?: number;
   /** After healing, every client request must commit within this many simulated ms. */
   readonly livenessBoundMs?: number;
+  /** Dueling proposers: a forced campaign every 10-60 ms through the chaos. */
+  readonly duel?: boolean;
 }
 
 export interface SimResult {
@@ -133,6 +135,9 @@ export class Simulation {
     for (let at = this.random.int(50, 400); at < this.chaosMs; at += this.random.int(100, 600)) {
       const roll = this.random.next();
       this.queue.push(at, roll < 0.4 ? { kind: 'crash', replica: this.pick() } : roll < 0.75 ? { kind: 'partition' } : { kind: 'contend' });
+    }
+    if (this.options.duel === true) {
+      for (let at = this.random.int(10, 60); at < this.chaosMs; at += this.random.int(10, 60)) this.queue.push(at, { kind: 'contend' });
     }
     this.queue.push(this.chaosMs, { kind: 'endChaos' });
   }

@@ -12,7 +12,7 @@ const from = Number(flag('from') ?? '1');
 const replicasText = flag('replicas');
 const canary = flag('canary') as CanaryName | undefined;
 if (!Number.isSafeInteger(seeds) || seeds < 1 || !Number.isSafeInteger(from)) {
-  console.error('usage: npm run sim -- --seeds N [--from S] [--replicas 3|5] [--canary NAME]');
+  console.error('usage: npm run sim -- --seeds N [--from S] [--replicas 3|5] [--canary NAME] [--duel]');
   process.exit(2);
 }
 if (canary !== undefined && !(canary in canaries)) {
@@ -26,6 +26,7 @@ const summary = runSeeds({
   seeds,
   ...(replicasText === undefined ? {} : { replicas: Number(replicasText) }),
   ...(canary === undefined ? {} : { canary }),
+  ...(process.argv.includes('--duel') ? { duel: true } : {}),
   onViolation: (result, replay) => console.log(`seed ${result.seed} (${result.replicas} replicas): ${result.violation}\n  replay: ${replay}`),
 });
 const seconds = (performance.now() - started) / 1000;

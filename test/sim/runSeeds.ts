@@ -11,10 +11,11 @@ export interface SeedsSummary {
   contentions: number;
 }
 
-export function replayCommand(options: { seed: number; replicas?: number; canary?: CanaryName }): string {
+export function replayCommand(options: { seed: number; replicas?: number; canary?: CanaryName; duel?: boolean }): string {
   const replicas = options.replicas === undefined ? '' : ` --replicas ${options.replicas}`;
   const canary = options.canary === undefined ? '' : ` --canary ${options.canary}`;
-  return `npm run sim -- --from ${options.seed} --seeds 1${replicas}${canary}`;
+  const duel = options.duel === true ? ' --duel' : '';
+  return `npm run sim -- --from ${options.seed} --seeds 1${replicas}${canary}${duel}`;
 }
 
 /** Runs seeds from..from+seeds-1. Stops at the first violation when `stopAtViolation`. */
@@ -23,6 +24,7 @@ export function runSeeds(options: {
   seeds: number;
   replicas?: number;
   canary?: CanaryName;
+  duel?: boolean;
   stopAtViolation?: boolean;
   onViolation?: (result: SimResult, replay: string) => void;
 }): SeedsSummary {
@@ -32,6 +34,7 @@ export function runSeeds(options: {
       seed,
       ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
       ...(options.canary === undefined ? {} : { makeCore: canaries[options.canary] }),
+      ...(options.duel === true ? { duel: true } : {}),
     });
     const result = simulation.run();
     summary.seeds++;
@@ -42,7 +45,7 @@ export function runSeeds(options: {
     if (result.violation !== null) {
       summary.violations++;
       summary.firstViolation ??= result;
-      const replay = replayCommand({ seed, ...(options.replicas === undefined ? {} : { replicas: options.replicas }), ...(options.canary === undefined ? {} : { canary: options.canary }) });
+      const replay = replayCommand({ ...options, seed });
       options.onViolation?.(result, replay);
       if (options.stopAtViolation === true) break;
     }

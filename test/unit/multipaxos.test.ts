@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ballotCompare } from '../../src/log/ballot.js';
+import { entry, TestCluster } from '../helpers/TestCluster.js';
+
+function leaderOf(cluster: TestCluster, id = 1): TestCluster {
+  cluster.core(id).campaign();
+  cluster.settle();
+  assert.equal(cluster.core(id).status().phase, 'leading');
+  return cluster;
+}
+
+function assertLogsAgree(cluster: TestCluster): string[] {
+  const logs = [...cluster.logs().values()];
+  const longest = logs.reduce((a, b) => (b.length > a.length ? b : a), []);
+  for (const log of logs) assert.deepEqual(log, longest.slice(0, log.length));
+  return longest;
+}
+
+describe('MultiPaxos core', () => {
+  it('persists the promise in the same Ready as the reply, so the reply leaves after the write', () => {
+    const cluster = new TestCluster(3);
+    cluster.core(1).campaign();
+    const prepares = cluster.takeQueued().filter((q) => q.envelope.message.type === 'prepare');
+    const toTwo = prepares.find((q) => q.envelope.to === 2);
+    assert.ok(toTwo);
+    cluster.core(2).step(toTwo.envelope.message);
+    const ready = cluster.core(2).ready();
+    assert.ok(ready.hardState !== null && ballotCompare(ready.hardState.promised, cluster.core(1).status().ballot!) === 0);
+    assert.deepEqual(ready.messages.map((m) => m.message.type), ['promise']);
+  });
+
+  it('runs Phase 1 once per leadership, then only Phase 2 for every later instance', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    const preparesAfterElection = cluster.countSent('prepare');
+    for (let i = 0; i < 50; i++) cluster.propose(1, [entry(`e${i}`)]);
+    cluster.settle();
+    assert.equal(cluster.countSent('prepare'), preparesAfterElection, 'no prepare after the first');
+    assert.equal(preparesAfterElection, 3, 'one prepare to each replica');
+    assert.equal(cluster.core(1).committedInstance, 50);
+    assert.equal(assertLogsAgree(cluster).length, 50);
+  });
+
+  it('pipelines: accepts for a whole window leave before the first instance is chosen', () => {
+    const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4 }));
+    for (let i = 0; i < 6; i++) cluster.propose(1, [entry(`e${i}`)]);
+    const queued = cluster.takeQueued();
+    const accepts = queued.filter((q) => q.envelope.message.type === 'accept');
+    const instances = new Set(accepts.map((q) => (q.envelope.message as { instance: number }).instance));
+    assert.deepEqual([...instances].sort(), [1, 2, 3, 4], 'window of 4 in flight, the other 2 wait');
+    assert.equal(cluster.core(1).status().inflightInstances, 4);
+    assert.equal(cluster.core(1).status().queuedProposals, 2);
+  });
+
+  it('takes accepted replies in any order and releases batches in instance order', () => {
+    const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4 }));
+    for (let i = 0; i < 4; i++) cluster.propose(1, [entry(`e${i}`)]);
+    const accepts = cluster.takeQueued().filter((q) => q.envelope.message.type === 'accept' && q.envelope.to !== 3);
+    for (const q of accepts) cluster.deliver(q.envelope);
+    const replies = cluster.takeQueued().filter((q) => q.envelope.message.type === 'accepted');
+    replies.reverse();
+    const released: number[] = [];
+    for (const q of replies) {
+      cluster.core(1).step(q.envelope.message);
+      const ready = cluster.core(1).ready();
+      released.push(...ready.committed.map((b) => b.instance));
+      cluster.core(1).advance();
+    }
+    assert.deepEqual(released, [1, 2, 3, 4]);
+  });
+
+  it('keeps two competing proposers safe: the loser learns the higher ballot from the rejection', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    cluster.propose(1, [entry('a')]);
+    cluster.settle();
+    cluster.core(2).campaign();
+    cluster.settle();
+    assert.equal(cluster.core(2).status().phase, 'leading');
+    const stale = cluster.propose(1, [entry('b')]);
+    cluster.settle();
+    assert.equal(cluster.core(1).status().phase, 'follower', 'replica 1 was rejected and stepped down');
+    assert.ok(cluster.sent.some((e) => e.message.type === 'reject' && e.message.promised.replica === 2));
+    cluster.propose(2, [entry('c')]);
+    cluster.settle();
+    assert.deepEqual(assertLogsAgree(cluster), ['0:a', '1:c']);
+    assert.deepEqual(cluster.node(1).outcomes.get(stale), { proposalId: stale, status: 'failed', reason: 'superseded', leaderHint: 2 });
+  });
+
+  it('exposes two positions and re-learns everything between them after a restart', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    for (let i = 0; i < 10; i++) cluster.propose(1, [entry(`e${i}`)]);
+    cluster.settle();
+    cluster.restart(3, { fsmFromScratch: true });
+    const before = cluster.core(3).status();
+    assert.equal(before.committedInstance, 10, 'chosen marks on its own disk are re-learned at once');
+    const wiped = new TestCluster(3);
+    wiped.core(1).campaign();
+    wiped.settle();
+    for (let i = 0; i < 10; i++) wiped.propose(1, [entry(`e${i}`)]);
+    wiped.dropIf = (_from, envelope) => envelope.to === 3 && envelope.message.type === 'commit';
+    wiped.settle();
+    wiped.restart(3, { fsmFromScratch: true });
+    const lagging = wiped.core(3).status();
+    assert.equal(lagging.committedInstance, 0);
+    assert.equal(lagging.acceptedInstanceMax, 10);
+    wiped.heal();
+    wiped.tick(6);
+    assert.equal(wiped.core(3).status().committedInstance, 10);
+    assertLogsAgree(wiped);
+  });
+
+  it('sends a commit notice; a replica that lacks a chosen value fetches it from a peer', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    cluster.dropIf = (_from, envelope) => envelope.to === 3 && envelope.message.type === 'accept';
+    for (let i = 0; i < 5; i++) cluster.propose(1, [entry(`e${i}`)]);
+    cluster.settle();
+    assert.ok(cluster.countSent('commit') > 0);
+    assert.ok(cluster.sent.some((e) => e.message.type === 'fetch' && e.message.from === 3), 'replica 3 asked for the values');
+    assert.ok(cluster.sent.some((e) => e.message.type === 'fetched' && e.to === 3));
+    assert.equal(cluster.core(3).committedInstance, 5);
+    assert.equal(assertLogsAgree(cluster).length, 5);
+  });
+
+  it('a proposer whose log is behind learns the missing instances before proposing new ones', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    cluster.isolate(3);
+    for (let i = 0; i < 20; i++) cluster.propose(1, [entry(`e${i}`)]);
+    cluster.settle();
+    cluster.heal();
+    assert.equal(cluster.core(3).committedInstance, 0);
+    cluster.core(3).campaign();
+    cluster.settle();
+    assert.equal(cluster.core(3).status().phase, 'leading');
+    assert.equal(cluster.core(3).committedInstance, 20);
+    cluster.propose(3, [entry('new')]);
+    cluster.settle();
+    assert.deepEqual(assertLogsAgree(cluster).slice(19), ['19:e19', '20:new']);
+  });
+
+  it('fills holes with no-ops and re-proposes the highest-ballot value of each open instance', () => {
+    const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4 }));
+    for (let i = 0; i < 3; i++) cluster.propose(1, [entry(`e${i}`)]);
+    const accepts = cluster.takeQueued().filter((q) => q.envelope.message.type === 'accept');
+    for (const q of accepts) {
+      const instance = (q.envelope.message as { instance: number }).instance;
+      if (instance === 3 && q.envelope.to === 2) cluster.deliver(q.envelope);
+    }
+    cluster.takeQueued();
+    cluster.core(2).campaign();
+    cluster.settle();
+    assert.equal(cluster.core(2).status().phase, 'leading');
+    assert.deepEqual(assertLogsAgree(cluster), ['0:e2'], 'instances 1 and 2 became no-ops, 3 kept its value');
+    assert.equal(cluster.core(1).committedInstance, 3);
+  });
+
+  it('never reuses a ballot round after a restart', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    const first = cluster.core(1).status().ballot!;
+    cluster.restart(1, { fsmFromScratch: false });
+    cluster.core(1).campaign();
+    const second = cluster.core(1).status().ballot!;
+    assert.ok(second.round > first.round);
+  });
+
+  it('commits an id once: a retry reports the original offset', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    const first = cluster.propose(1, [entry('same')]);
+    const retry = cluster.propose(1, [entry('same'), entry('other')]);
+    cluster.settle();
+    const outcomes = cluster.node(1).outcomes;
+    assert.deepEqual(outcomes.get(first), { proposalId: first, status: 'committed', instance: 1, results: [{ status: 'ok', offset: 0 }] });
+    assert.deepEqual(outcomes.get(retry), {
+      proposalId: retry,
+      status: 'committed',
+      instance: 2,
+      results: [{ status: 'duplicate', offset: 0 }, { status: 'ok', offset: 1 }],
+    });
+  });
+
+  it('refuses oversized and empty proposals with a clear reason', () => {
+    const cluster = leaderOf(new TestCluster(3, { batchEntriesMax: 2 }));
+    const big = cluster.propose(1, [entry('a'), entry('b'), entry('c')]);
+    const empty = cluster.propose(1, []);
+    cluster.settle();
+    assert.equal((cluster.node(1).outcomes.get(big) as { reason: string }).reason, 'too-large');
+    assert.equal((cluster.node(1).outcomes.get(empty) as { reason: string }).reason, 'invalid');
+  });
+
+  it('a follower answers not-leader with a hint to the replica it hears from', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    cluster.propose(1, [entry('a')]);
+    cluster.settle();
+    const id = cluster.propose(2, [entry('b')]);
+    cluster.settle();
+    assert.deepEqual(cluster.node(2).outcomes.get(id), { proposalId: id, status: 'failed', reason: 'not-leader', leaderHint: 1 });
+  });
+});
