@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-export const pureCoreDirs = ['src/log', 'src/election'];
+export const pureCoreDirs = ['src/log', 'src/election', 'src/replica'];
 
 const rules: ReadonlyArray<{ pattern: RegExp; why: string }> = [
   { pattern: /from\s+['"](node:|fs|path|os|net|dgram|child_process|worker_threads|timers|crypto|perf_hooks)/, why: 'imports a node module' },

@@ -139,8 +139,13 @@ export class Acceptor {
 
   private keep(record: InstanceRecord): void {
     this.memory.set(record.instance, record);
-    this.options.effects.records.push(record);
+    this.persist(record);
     if (record.instance > this.acceptedMax) this.acceptedMax = record.instance;
+  }
+
+  /** The record goes into the Ready, so the reply that follows it leaves only after the write. */
+  protected persist(record: InstanceRecord): void {
+    this.options.effects.records.push(record);
   }
 
   private reject(to: ReplicaId, ballot: Ballot): void {

@@ -70,6 +70,8 @@ export class MultiPaxos {
    * leadership may have proposed two values for one instance, in different ballots. */
   private readonly pending = new Map<number, Array<{ proposalId: ProposalId; valueId: string }>>();
   private leaderId: ReplicaId | null = null;
+  /** With external leadership: the leader the election knows of. */
+  private leaderExternal: ReplicaId | null = null;
   private leaderContactTick = Number.NEGATIVE_INFINITY;
   private campaignAtTick: number;
   private fetchSentTick = Number.NEGATIVE_INFINITY;
@@ -138,6 +140,7 @@ export class MultiPaxos {
   /** The replica believed to lead, or null. */
   leaderHint(): ReplicaId | null {
     if (this.proposer.phase === 'leading') return this.id;
+    if (this.options.leadership === 'external' && this.leaderExternal !== null) return this.leaderExternal;
     if (this.tickNow - this.leaderContactTick > this.limits.leaderSilenceTicksMin) return null;
     return this.leaderId;
   }
@@ -174,6 +177,11 @@ export class MultiPaxos {
   /** Starts Phase 1 now (the election calls this when it wins a lease). */
   campaign(): void {
     this.proposer.campaign(this.tickNow);
+  }
+
+  /** The election tells the core who holds the lease, for the hints it gives clients. */
+  setLeaderExternal(leader: ReplicaId | null): void {
+    this.leaderExternal = leader;
   }
 
   /** Stops proposing (the election calls this when the lease is lost). */
@@ -311,7 +319,7 @@ export class MultiPaxos {
     if (!this.learner.add(instance, value)) return;
     if (options.persist) this.acceptor.markChosen(instance, value);
     for (const batch of this.learner.release()) this.released(batch);
-    this.proposer.learned(instance);
+    this.proposer.learned(instance, value.valueId);
   }
 
   private released(batch: CommittedBatch): void {
@@ -350,6 +358,7 @@ export class MultiPaxos {
       isChosen: (instance) => this.learner.isChosen(instance),
       chosenInstanceMax: () => this.learner.chosenInstanceMax,
       learn: (instance, value) => this.learnAndRelease(instance, value, { persist: true }),
+      catchUp: (peer, instance) => this.maybeFetch(peer, instance),
       track: (instance, proposalId, valueId) => {
         assert(instance > this.learner.committedInstance, `instance ${instance} tracked after it was learned`);
         const waiting = this.pending.get(instance) ?? [];

@@ -12,6 +12,8 @@ export interface ProposerHost {
   chosenInstanceMax(): number;
   /** A value is chosen: hand it to the learner and the acceptor's record. */
   learn(instance: number, value: Value): void;
+  /** A promise showed `peer` has committed up to `instance`: fetch from it while Phase 1 runs. */
+  catchUp(peer: ReplicaId, instance: number): void;
   /** A client proposal got an instance; its outcome is decided when that instance is learned. */
   track(instance: number, proposalId: ProposalId, valueId: string): void;
   fail(proposalId: ProposalId, reason: ProposalFailure, leaderHint: ReplicaId | null): void;
@@ -35,7 +37,8 @@ interface InFlight {
 
 interface Preparing {
   readonly instanceFrom: number;
-  readonly startedTick: number;
+  /** Reset whenever a promise page arrives, so a long recovery is not cut off while it progresses. */
+  startedTick: number;
   sentTick: number;
   /** Acceptors whose promise pages are complete. */
   readonly complete: Set<ReplicaId>;
@@ -130,6 +133,8 @@ export class Proposer {
     if (preparing === null || this.ballotNow === null || !ballotEqual(message.ballot, this.ballotNow)) return;
     if (preparing.complete.has(message.from)) return;
     if (message.instanceFrom !== preparing.cursor.get(message.from)) return;
+    preparing.startedTick = tick;
+    if (message.committedInstance > this.options.host.committedInstance) this.options.host.catchUp(message.from, message.committedInstance);
     for (const record of message.records) {
       assert(record.instance >= preparing.instanceFrom, `promise record ${record.instance} below prepare`);
       const known = preparing.merged.get(record.instance);
@@ -155,10 +160,11 @@ export class Proposer {
   /** Phase 1 done: re-propose the highest-ballot value of every open instance, no-ops for holes. */
   private lead(preparing: Preparing, tick: number): void {
     assert(this.ballotNow !== null, 'leading without a ballot');
-    this.phaseNow = 'leading';
-    this.preparing = null;
     let instanceLast = Math.max(this.options.host.chosenInstanceMax(), preparing.instanceFrom - 1);
     for (const instance of preparing.merged.keys()) instanceLast = Math.max(instanceLast, instance);
+    this.phaseNow = 'leading';
+    this.preparing = null;
+    this.instanceNext = instanceLast + 1;
     for (let instance = preparing.instanceFrom; instance <= instanceLast; instance++) {
       const record = preparing.merged.get(instance);
       if (record?.chosen === true) this.options.host.learn(instance, record.value);
@@ -166,7 +172,6 @@ export class Proposer {
       const value = record?.value ?? { valueId: `${ballotText(this.ballotNow)}:${instance}`, entries: [], timestampMs: 0 };
       this.recovery.push({ instance, value });
     }
-    this.instanceNext = instanceLast + 1;
     this.noticeSentTick = tick;
     this.tickNow = tick;
     this.pump();
@@ -187,8 +192,20 @@ export class Proposer {
     this.options.host.learn(instance, value);
   }
 
-  /** The replica learned `instance` (from this leader's quorum or from a peer): stop proposing it. */
-  learned(instance: number): void {
+  /**
+   * The replica learned `instance` (from this leader's quorum or from a peer): stop proposing it.
+   * A value this leader did not propose, where it has one in flight or beyond all it proposed, can
+   * only have been chosen under a higher ballot: this leader is stale and steps down.
+   */
+  learned(instance: number, valueId: string): void {
+    const flight = this.inflight.get(instance);
+    const stale =
+      this.phaseNow === 'leading' &&
+      ((flight !== undefined && flight.value.valueId !== valueId) || instance >= this.instanceNext);
+    if (stale) {
+      this.stepDown(null);
+      return;
+    }
     if (this.inflight.delete(instance)) this.pump();
   }
 
@@ -278,6 +295,7 @@ export class Proposer {
     while (this.inflight.size < window && this.recovery.length === 0 && this.queue.length > 0) {
       const queued = this.queue.shift();
       assert(queued !== undefined, 'proposal queue underflow');
+      this.instanceNext = Math.max(this.instanceNext, this.options.host.chosenInstanceMax() + 1);
       const instance = this.instanceNext++;
       const value: Value = {
         valueId: `${ballotText(this.ballotNow)}:${instance}`,

@@ -21,7 +21,7 @@ export class Checker {
   private readonly proposed = new Map<string, string>();
   private readonly promisedLast = new Map<number, { ballot: Ballot; life: number }>();
   private readonly promisedShown = new Map<number, Ballot>();
-  private readonly releasedLast = new Map<number, number>();
+
   readonly stats = { chosen: 0, released: 0, acked: 0 };
 
   constructor(private readonly quorum: number) {}
@@ -66,10 +66,10 @@ export class Checker {
     if (batch.instance !== committedBefore + 1) {
       throw new Violation(`replica ${replica} released instance ${batch.instance} after ${committedBefore}`);
     }
-    this.releasedLast.set(replica, batch.instance);
     const truth = this.chosenTruth.get(batch.instance);
-    if (truth !== undefined && truth !== batch.valueId) {
-      throw new Violation(`replica ${replica} released ${batch.valueId} at ${batch.instance}, chosen was ${truth}`);
+    if (truth !== batch.valueId) {
+      const what = truth === undefined ? 'no value is durable on a quorum yet' : `chosen was ${truth}`;
+      throw new Violation(`replica ${replica} released ${batch.valueId} at ${batch.instance}, but ${what}`);
     }
     const other = this.releasedValue.get(batch.instance);
     if (other === undefined) {

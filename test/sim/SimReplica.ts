@@ -1,88 +1,89 @@
 import type { ReplicaId } from '../../src/log/ballot.js';
-import type { PaxosLimits } from '../../src/log/limits.js';
-import type { Ready } from '../../src/log/Effects.js';
 import { MemoryLogStore, MemoryStableStore } from '../../src/log/MemoryLogStore.js';
 import { MemoryStateMachine } from '../../src/log/MemoryStateMachine.js';
-import { MultiPaxos, type MultiPaxosOptions } from '../../src/log/MultiPaxos.js';
 import type { SeededRandom } from '../../src/log/random.js';
 import { learnerStateEmpty, type LearnerState } from '../../src/log/types.js';
+import { Replica, type ReplicaOptions, type ReplicaReady } from '../../src/replica/Replica.js';
 
-/** What survives a crash: the acceptor's disk and the state machine's last checkpoint. */
+/** What survives a crash: the acceptor's disk, the restart counter and the state machine's last save. */
 export interface SimDisk {
   readonly log: MemoryLogStore;
   readonly stable: MemoryStableStore;
+  epoch: number;
   checkpoint: { state: LearnerState; entriesLength: number };
 }
 
-export type CoreFactory = (options: MultiPaxosOptions) => MultiPaxos;
+/** Builds a replica; canaries pass a broken core or election through `makePaxos`/`makeLease`. */
+export type ReplicaFactory = (options: ReplicaOptions) => Replica;
 
 /**
- * A simulated replica process: the pure core plus a driver that persists each Ready to a
- * simulated disk (taking `fsyncMs`), then sends, applies and answers, then advances. A crash while
- * a Ready is being persisted keeps a random prefix of its writes.
+ * A simulated replica process: the pure replica plus a driver that persists each Ready to a
+ * simulated disk (taking a simulated fsync), then sends, applies and answers, then advances. A crash
+ * while a Ready is being persisted keeps a random prefix of its writes.
  */
 export class SimReplica {
-  core: MultiPaxos | null = null;
+  core: Replica | null = null;
   fsm: MemoryStateMachine | null = null;
   readonly disk: SimDisk = {
     log: new MemoryLogStore(),
     stable: new MemoryStableStore(),
+    epoch: 0,
     checkpoint: { state: learnerStateEmpty, entriesLength: 0 },
   };
-  persisting: Ready | null = null;
+  persisting: ReplicaReady | null = null;
   /** Bumped on every crash, so events scheduled for an earlier life are ignored. */
   life = 0;
+  /** This replica's clock rate: real time per tick is tickMs / rate. */
+  rate = 1;
 
   constructor(
     readonly id: ReplicaId,
     private readonly options: {
       readonly peers: readonly ReplicaId[];
       readonly random: SeededRandom;
-      readonly makeCore: CoreFactory;
-      readonly limits: Partial<PaxosLimits>;
-      readonly leadership: 'silence' | 'external';
+      readonly make: ReplicaFactory;
+      readonly replica: Pick<ReplicaOptions, 'paxosLimits' | 'leaseLimits' | 'election'>;
       readonly dedupIdsMax: number;
     },
   ) {}
-
-  get up(): boolean {
-    return this.core !== null;
-  }
 
   start(): void {
     const checkpoint = this.disk.checkpoint;
     const entries = this.fsm?.entries.slice(0, checkpoint.entriesLength) ?? [];
     this.fsm = new MemoryStateMachine({ state: checkpoint.state, entries, dedupIdsMax: this.options.dedupIdsMax });
-    this.core = this.options.makeCore({
+    this.disk.epoch++;
+    this.core = this.options.make({
+      ...this.options.replica,
       id: this.id,
       peers: this.options.peers,
+      epoch: this.disk.epoch,
       hardState: this.disk.stable.hardState(),
       learnerState: checkpoint.state,
       store: this.disk.log,
       random: this.options.random.fork(),
-      limits: this.options.limits,
-      leadership: this.options.leadership,
     });
     this.persisting = null;
   }
 
   /** The process dies: volatile state goes, and a Ready being persisted keeps a random prefix. */
-  crash(random: SeededRandom, onDurable: (ready: Ready, recordsKept: number, hardStateKept: boolean) => void): void {
+  crash(random: SeededRandom): { ready: ReplicaReady; recordsKept: number } | null {
     const ready = this.persisting;
+    let kept: { ready: ReplicaReady; recordsKept: number } | null = null;
     if (ready !== null) {
       const writes = (ready.hardState === null ? 0 : 1) + ready.records.length;
-      const kept = random.int(0, writes);
-      const hardStateKept = ready.hardState !== null && kept >= 1;
-      const recordsKept = Math.max(0, kept - (ready.hardState === null ? 0 : 1));
+      const count = random.int(0, writes);
+      const hardStateKept = ready.hardState !== null && count >= 1;
+      const recordsKept = Math.max(0, count - (ready.hardState === null ? 0 : 1));
       this.write(ready, recordsKept, hardStateKept);
-      onDurable(ready, recordsKept, hardStateKept);
+      kept = { ready, recordsKept };
     }
     this.core = null;
     this.persisting = null;
     this.life++;
+    return kept;
   }
 
-  write(ready: Ready, recordsKept: number, hardStateKept: boolean): void {
+  write(ready: ReplicaReady, recordsKept: number, hardStateKept: boolean): void {
     if (hardStateKept && ready.hardState !== null) this.disk.stable.setHardState(ready.hardState);
     this.disk.log.write(ready.records.slice(0, recordsKept));
   }

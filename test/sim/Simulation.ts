@@ -1,24 +1,34 @@
+import { leaseLimitsDefault } from '../../src/election/limits.js';
 import { InvariantError } from '../../src/log/assert.js';
-import type { ReplicaId } from '../../src/log/ballot.js';
-import type { Ready } from '../../src/log/Effects.js';
-import type { PaxosMessage } from '../../src/log/messages.js';
-import { MultiPaxos, type MultiPaxosOptions } from '../../src/log/MultiPaxos.js';
+import { ballotCompare, ballotText, type ReplicaId } from '../../src/log/ballot.js';
 import { SeededRandom } from '../../src/log/random.js';
 import type { Entry, ProposalOutcome } from '../../src/log/types.js';
+import { Replica, type ReplicaMessage, type ReplicaReady } from '../../src/replica/Replica.js';
 import { Checker, Violation } from './Checker.js';
 import { EventQueue } from './EventQueue.js';
-import { type CoreFactory, SimReplica } from './SimReplica.js';
+import { type ReplicaFactory, SimReplica } from './SimReplica.js';
 
 export interface SimOptions {
   readonly seed: number;
   readonly replicas?: number;
-  readonly makeCore?: CoreFactory;
-  /** Simulated milliseconds of faults; then the network heals and every replica is up. */
-  readonly chaosMs?: number;
-  /** After healing, every client request must commit within this many simulated ms. */
-  readonly livenessBoundMs?: number;
-  /** Dueling proposers: a forced campaign every 10-60 ms through the chaos. */
+  readonly make?: ReplicaFactory;
+  /** false: no PaxosLease; the core's silence rule picks proposers (seed question 1). */
+  readonly election?: boolean;
+  /** Dueling proposers: a forced Paxos campaign every 10-60 ms through the chaos. */
   readonly duel?: boolean;
+  /** Clocks run beyond the drift bound the leases assume (rates 0.5-1.5, and stalls). */
+  readonly driftBeyondBound?: boolean;
+  /** Wide-area delays (5-40 ms, comparable to the 10 ms tick) instead of a LAN's 1-3 ms. */
+  readonly wan?: boolean;
+  /**
+   * Instead of chaos: a cold start with a minority of replicas down for good, so every election
+   * round waits out its gather time and candidates race on timers (the duel random back-off breaks).
+   */
+  readonly duelElection?: boolean;
+  /** Instead of chaos: one failover of a serving leader, measured. */
+  readonly failover?: 'crash' | 'release';
+  readonly chaosMs?: number;
+  readonly livenessBoundMs?: number;
 }
 
 export interface SimResult {
@@ -32,24 +42,32 @@ export interface SimResult {
   readonly crashes: number;
   readonly partitions: number;
   readonly contentions: number;
+  /** Simulated instants at which two replicas believed they held the lease. */
+  readonly leaseOverlaps: number;
+  /** Failover mode: from the fault to a new holder serving, in simulated ms. */
+  readonly failoverMs: number | null;
 }
 
 type SimEvent =
-  | { kind: 'deliver'; to: ReplicaId; life: number | null; message: PaxosMessage }
-  | { kind: 'tick'; replica: ReplicaId }
+  | { kind: 'deliver'; to: ReplicaId; life: number | null; message: ReplicaMessage }
+  | { kind: 'tick'; replica: ReplicaId; life: number }
   | { kind: 'persisted'; replica: ReplicaId; life: number }
   | { kind: 'crash'; replica: ReplicaId }
   | { kind: 'restart'; replica: ReplicaId }
+  | { kind: 'shutdown'; replica: ReplicaId | null }
   | { kind: 'partition' }
   | { kind: 'heal'; cut: ReadonlyArray<readonly [ReplicaId, ReplicaId]> }
   | { kind: 'contend' }
   | { kind: 'client'; client: number }
-  | { kind: 'request'; to: ReplicaId; client: number; request: number }
-  | { kind: 'reply'; client: number; request: number; outcome: ProposalOutcome }
-  | { kind: 'timeout'; client: number; request: number; attempt: number }
-  | { kind: 'endChaos' };
+  | { kind: 'request'; to: ReplicaId; request: number }
+  | { kind: 'reply'; request: number; outcome: ProposalOutcome }
+  | { kind: 'timeout'; request: number; attempt: number }
+  | { kind: 'endChaos' }
+  | { kind: 'failover' };
 
-const tickMs = 10;
+export const simTickMs = 10;
+/** SIM_TRACE=1 prints leadership changes and lease traffic, for replaying one seed. */
+const trace = process.env['SIM_TRACE'] === '1';
 
 interface ClientRequest {
   readonly entries: Entry[];
@@ -60,8 +78,9 @@ interface ClientRequest {
 
 /**
  * One seeded run of a whole cluster: the network loses, duplicates, delays and reorders
- * messages and partitions links; replicas crash and restart; several proposers contend. After
- * the chaos the faults heal, and every client request must commit within the liveness bound.
+ * messages and partitions links; replicas crash, restart and shut down cleanly; clocks drift;
+ * several proposers contend. After the chaos the faults heal: a leader must be elected, every
+ * client request must commit within the liveness bound, and a healthy leader must never lapse.
  */
 export class Simulation {
   private readonly random: SeededRandom;
@@ -71,35 +90,59 @@ export class Simulation {
   private readonly checker: Checker;
   private readonly cut = new Set<string>();
   private readonly requests: ClientRequest[] = [];
-  private readonly waiting = new Map<string, { client: number; request: number }>();
+  private readonly waiting = new Map<string, number>();
+  private readonly holders = new Set<ReplicaId>();
+  private readonly serving = new Set<ReplicaId>();
+  /** Replicas shutting down cleanly: they exit once their last Ready (with the release) is out. */
+  private readonly stopping = new Set<ReplicaId>();
   private now = 0;
-  private chaos = true;
+  private chaos: boolean;
   private events = 0;
-  private readonly counts = { crashes: 0, partitions: 0, contentions: 0 };
+  private readonly counts = { crashes: 0, partitions: 0, contentions: 0, leaseOverlaps: 0 };
   private readonly loss: number;
   private readonly duplication: number;
   private readonly chaosMs: number;
   private readonly livenessBoundMs: number;
-  private readonly clientCount = 3;
+  private readonly election: boolean;
+  private readonly driftRatio: number;
   private readonly clientRequestsMax: number;
-  private clientRequestsMade = 0;
+  /** After the heal, from the first moment a leader serves: no lease may lapse from then on. */
+  private quietServing = false;
+  private quietServingSince = 0;
+  /** How long the healed cluster must keep serving, so that leases renew several times. */
+  private readonly quietMs: number;
+  /** Dueling cold start: once acceptors answer, a leader must serve within this. */
+  private readonly electionBoundMs = 1_500;
+  /** The longest real time a restarted lease acceptor stays silent. */
+  private readonly silenceMs: number;
+  private failover: { phase: 'waiting' | 'armed' | 'measuring'; faultAt: number; from: ReplicaId; ms: number | null } | null;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
     const size = options.replicas ?? (options.seed % 2 === 0 ? 3 : 5);
     this.peers = Array.from({ length: size }, (_, i) => i + 1);
     this.checker = new Checker(Math.floor(size / 2) + 1);
-    this.loss = this.random.next() * 0.15;
-    this.duplication = this.random.next() * 0.05;
-    this.chaosMs = options.chaosMs ?? 2_000;
-    this.livenessBoundMs = options.livenessBoundMs ?? 5_000;
+    this.election = options.election ?? true;
+    this.chaos = options.failover === undefined && options.duelElection !== true;
+    this.failover = options.failover === undefined ? null : { phase: 'waiting', faultAt: 0, from: 0, ms: null };
+    this.loss = this.chaos ? this.random.next() * 0.15 : 0;
+    this.duplication = this.chaos ? this.random.next() * 0.05 : 0;
+    const leaseMs = leaseLimitsDefault.leaseTicks * simTickMs;
+    this.chaosMs = options.chaosMs ?? (this.election ? 2 * leaseMs : 2_000);
+    this.livenessBoundMs = options.livenessBoundMs ?? (this.election ? 3 * leaseMs + 2_000 : 5_000);
+    // A dueling cold start uses the near-perfect clocks of real machines (NTP-disciplined, ppm).
+    this.driftRatio = options.driftBeyondBound === true ? 0.5 : options.duelElection === true ? 1e-5 : leaseLimitsDefault.driftRatioMax;
     this.clientRequestsMax = this.random.int(20, 60);
-    const makeCore = options.makeCore ?? ((o: MultiPaxosOptions) => new MultiPaxos(o));
-    const limits = { inflightInstancesMax: this.random.int(1, 8), promiseRecordsMax: 8, fetchInstancesMax: 4, leaderSilenceTicksMin: 15, backoffTicksMax: 15 };
+    this.quietMs = this.election ? 2.5 * leaseMs : 0;
+    this.silenceMs = ((leaseLimitsDefault.leaseTicks + 1) * simTickMs) / (1 - this.driftRatio) + 100;
+    const make = options.make ?? ((o) => new Replica(o));
+    const paxosLimits = { inflightInstancesMax: this.random.int(1, 8), promiseRecordsMax: 8, fetchInstancesMax: 4, leaderSilenceTicksMin: 15, backoffTicksMax: 15 };
     for (const id of this.peers) {
-      this.replicas.set(id, new SimReplica(id, {
-        peers: this.peers, random: this.random.fork(), makeCore, limits, leadership: 'silence', dedupIdsMax: 100_000,
-      }));
+      const replica = new SimReplica(id, {
+        peers: this.peers, random: this.random.fork(), make, replica: { paxosLimits, election: this.election }, dedupIdsMax: 100_000,
+      });
+      replica.rate = 1 + (this.random.next() * 2 - 1) * this.driftRatio;
+      this.replicas.set(id, replica);
     }
   }
 
@@ -117,24 +160,31 @@ export class Simulation {
       seed: this.options.seed,
       replicas: this.peers.length,
       violation,
-      simulatedMs: this.now,
+      simulatedMs: Math.round(this.now),
       events: this.events,
       committedEntries: this.checker.committedEntries,
       acked: this.checker.stats.acked,
       ...this.counts,
+      failoverMs: this.failover?.ms ?? null,
     };
   }
 
   private setUp(): void {
-    for (const replica of this.replicas.values()) {
-      replica.start();
-      this.checkPromise(replica);
-      this.queue.push(this.random.int(0, tickMs - 1), { kind: 'tick', replica: replica.id });
-    }
-    for (let client = 0; client < this.clientCount; client++) this.queue.push(this.random.int(0, 50), { kind: 'client', client });
+    const down = this.options.duelElection === true ? Math.floor((this.peers.length - 1) / 2) : 0;
+    for (const replica of this.replicas.values()) if (replica.id <= this.peers.length - down) this.restart(replica.id);
+    for (let client = 0; client < 3; client++) this.queue.push(this.random.int(0, 50), { kind: 'client', client });
+    if (this.chaos) this.scheduleChaos();
+  }
+
+  private scheduleChaos(): void {
     for (let at = this.random.int(50, 400); at < this.chaosMs; at += this.random.int(100, 600)) {
       const roll = this.random.next();
-      this.queue.push(at, roll < 0.4 ? { kind: 'crash', replica: this.pick() } : roll < 0.75 ? { kind: 'partition' } : { kind: 'contend' });
+      const event: SimEvent =
+        roll < 0.35 ? { kind: 'crash', replica: this.pick() }
+        : roll < 0.65 ? { kind: 'partition' }
+        : roll < 0.8 && this.election ? { kind: 'shutdown', replica: null }
+        : { kind: 'contend' };
+      this.queue.push(at, event);
     }
     if (this.options.duel === true) {
       for (let at = this.random.int(10, 60); at < this.chaosMs; at += this.random.int(10, 60)) this.queue.push(at, { kind: 'contend' });
@@ -143,14 +193,17 @@ export class Simulation {
   }
 
   private loop(): void {
-    const deadline = this.chaosMs + this.livenessBoundMs;
+    const deadline = this.options.duelElection === true
+      ? this.silenceMs + this.electionBoundMs
+      : (this.chaos ? this.chaosMs : 0) + this.livenessBoundMs + this.silenceMs + this.quietMs + (this.failover === null ? 0 : 5_000);
     for (;;) {
-      if (!this.chaos && this.requests.length === this.clientRequestsMax && this.requests.every((r) => r.done)) return;
+      if (this.finished()) return;
       const next = this.queue.pop();
       if (next === undefined) throw new Violation('the event queue ran dry');
       if (next.at > deadline) {
         const open = this.requests.filter((r) => !r.done).length;
-        throw new Violation(`liveness: ${open} client requests still open ${this.livenessBoundMs} ms after the faults healed; ${this.describe()}`);
+        const what = this.options.duelElection === true ? 'no leader serving' : `${open} client requests open, failover ${this.failover?.phase ?? '-'}`;
+        throw new Violation(`liveness: ${what} at ${Math.round(next.at)} ms; ${this.describe()}`);
       }
       this.now = next.at;
       this.events++;
@@ -158,21 +211,32 @@ export class Simulation {
     }
   }
 
+  private finished(): boolean {
+    if (this.failover !== null) return this.failover.ms !== null;
+    if (this.options.duelElection === true) return this.serving.size > 0;
+    if (this.chaos || !this.requests.every((r) => r.done) || this.requests.length < this.clientRequestsMax) return false;
+    if (!this.election) return true;
+    if (this.options.driftBeyondBound === true) return this.now >= this.chaosMs + this.quietMs;
+    return this.quietServing && this.now - this.quietServingSince >= this.quietMs;
+  }
+
   private handle(event: SimEvent): void {
     switch (event.kind) {
       case 'deliver': return this.deliver(event.to, event.life, event.message);
-      case 'tick': return this.tick(event.replica);
+      case 'tick': return this.tick(event.replica, event.life);
       case 'persisted': return this.persisted(event.replica, event.life);
       case 'crash': return this.crash(event.replica);
       case 'restart': return this.restart(event.replica);
+      case 'shutdown': return this.shutdown(event.replica);
       case 'partition': return this.partition();
       case 'heal': for (const [a, b] of event.cut) this.cut.delete(`${a}>${b}`); return;
       case 'contend': return this.contend();
       case 'client': return this.clientNext(event.client);
-      case 'request': return this.request(event.to, event.client, event.request);
-      case 'reply': return this.reply(event.client, event.request, event.outcome);
-      case 'timeout': return this.timeout(event.client, event.request, event.attempt);
+      case 'request': return this.request(event.to, event.request);
+      case 'reply': return this.reply(event.request, event.outcome);
+      case 'timeout': return this.timeout(event.request, event.attempt);
       case 'endChaos': return this.endChaos();
+      case 'failover': return this.fault();
     }
   }
 
@@ -183,7 +247,8 @@ export class Simulation {
         if (r.core === null) return `r${r.id}: down`;
         const s = r.core.status();
         const ballot = s.ballot === null ? '-' : `${s.ballot.round}.${s.ballot.replica}`;
-        return `r${r.id}: ${s.phase} ballot ${ballot} promised ${s.promised.round}.${s.promised.replica} committed ${s.committedInstance} accepted ${s.acceptedInstanceMax} leader ${s.leaderHint} inflight ${s.inflightInstances} queued ${s.queuedProposals}`;
+        const lease = s.lease === null ? '' : ` lease holder ${s.lease.isHolder} knows ${s.lease.holderKnown} silent ${s.lease.acceptorSilent}`;
+        return `r${r.id}: ${s.phase} ballot ${ballot} promised ${s.promised.round}.${s.promised.replica} committed ${s.committedInstance} accepted ${s.acceptedInstanceMax} inflight ${s.inflightInstances} queued ${s.queuedProposals}${lease}`;
       })
       .join('; ');
   }
@@ -198,24 +263,49 @@ export class Simulation {
     return replica;
   }
 
-  private tick(id: ReplicaId): void {
-    this.queue.push(this.now + tickMs, { kind: 'tick', replica: id });
+  /** Each replica ticks by its own clock, whose rate drifts within the bound (or beyond it). */
+  private tick(id: ReplicaId, life: number): void {
     const replica = this.replica(id);
-    if (replica.core === null) return;
+    if (replica.core === null || replica.life !== life) return;
+    const bound = this.driftRatio;
+    replica.rate = Math.min(1 + bound, Math.max(1 - bound, replica.rate + (this.random.next() * 2 - 1) * bound * 0.1));
+    const stall = this.options.driftBeyondBound === true && this.random.next() < 0.005 ? this.random.int(500, 3_000) : 0;
+    this.queue.push(this.now + simTickMs / replica.rate + stall, { kind: 'tick', replica: id, life });
     replica.core.tick();
-    this.drive(replica);
+    this.after(replica);
   }
 
-  private deliver(to: ReplicaId, life: number | null, message: PaxosMessage): void {
+  private deliver(to: ReplicaId, life: number | null, message: ReplicaMessage): void {
     const replica = this.replica(to);
     if (replica.core === null || (life !== null && life !== replica.life)) return;
     replica.core.step(message);
-    this.checkPromise(replica);
+    this.after(replica);
+  }
+
+  /** After every input to a replica: the checks that watch it, then its driver loop. */
+  private after(replica: SimReplica): void {
+    const core = replica.core;
+    if (core === null) return;
+    this.checker.promised(replica.id, core.promised, replica.life);
+    this.watchLeadership(replica.id, core);
     this.drive(replica);
   }
 
-  private checkPromise(replica: SimReplica): void {
-    if (replica.core !== null) this.checker.promised(replica.id, replica.core.promised, replica.life);
+  private watchLeadership(id: ReplicaId, core: Replica): void {
+    const wasHolder = this.holders.has(id);
+    const wasServing = this.serving.has(id);
+    if (core.isLeaseHolder) this.holders.add(id);
+    else this.holders.delete(id);
+    if (trace && (wasHolder !== core.isLeaseHolder || wasServing !== core.isServing)) {
+      console.log(`${this.now.toFixed(1)} r${id} holder ${core.isLeaseHolder} serving ${core.isServing} :: ${this.describe()}`);
+    }
+    if (this.holders.size > 1) {
+      this.counts.leaseOverlaps++;
+      if (this.options.driftBeyondBound !== true) throw new Violation(`lease held by ${[...this.holders].join(' and ')} at once`);
+    }
+    if (core.isServing) this.serving.add(id);
+    else this.serving.delete(id);
+    this.watchFailover();
   }
 
   /** The driver loop: one Ready at a time; its writes take a simulated fsync. */
@@ -237,17 +327,35 @@ export class Simulation {
     this.durable(id, ready, ready.records.length);
     for (const envelope of ready.messages) this.send(id, envelope.to, envelope.message);
     this.apply(replica, ready);
+    this.watchQuiet(id, ready);
     replica.persisting = null;
     replica.core.advance();
     if (this.random.next() < 0.3) replica.checkpoint();
     this.drive(replica);
+    if (this.stopping.has(id) && replica.persisting === null) this.crash(id);
   }
 
-  private durable(id: ReplicaId, ready: Ready, recordsKept: number): void {
+  /**
+   * Once the faults have healed and every restarted acceptor has waited out its silence, the first
+   * lease acquired or renewed starts the quiet check: from then on no lease may lapse.
+   */
+  private watchQuiet(id: ReplicaId, ready: ReplicaReady): void {
+    if (this.chaos || this.failover !== null || this.options.driftBeyondBound === true) return;
+    if (this.quietServing && ready.leaseEvents.includes('lost')) {
+      throw new Violation(`replica ${id} let its lease lapse after the faults healed`);
+    }
+    const granted = ready.leaseEvents.includes('acquired') || ready.leaseEvents.includes('renewed');
+    if (!this.quietServing && granted && this.now >= this.chaosMs + this.silenceMs) {
+      this.quietServing = true;
+      this.quietServingSince = this.now;
+    }
+  }
+
+  private durable(id: ReplicaId, ready: ReplicaReady, recordsKept: number): void {
     for (const record of ready.records.slice(0, recordsKept)) this.checker.durableRecord(id, record);
   }
 
-  private apply(replica: SimReplica, ready: Ready): void {
+  private apply(replica: SimReplica, ready: ReplicaReady): void {
     const fsm = replica.fsm;
     if (fsm === null) throw new Violation('replica up without a state machine');
     for (const batch of ready.committed) {
@@ -256,14 +364,36 @@ export class Simulation {
     }
     for (const outcome of ready.outcomes) {
       const key = `${replica.id}:${replica.life}:${outcome.proposalId}`;
-      const who = this.waiting.get(key);
-      if (who === undefined) continue;
+      const request = this.waiting.get(key);
+      if (request === undefined) continue;
       this.waiting.delete(key);
-      this.toClient(who.client, who.request, outcome);
+      if (this.chaos && this.random.next() < this.loss) continue;
+      this.queue.push(this.now + this.random.int(1, 3), { kind: 'reply', request, outcome });
     }
   }
 
-  private send(from: ReplicaId, to: ReplicaId, message: PaxosMessage): void {
+  /** What a message reveals must already be on its sender's disk: persist before send. */
+  private checkDurableBeforeSend(from: ReplicaId, message: ReplicaMessage): void {
+    const disk = this.replica(from).disk;
+    const hard = disk.stable.hardState();
+    const revealed = message.type === 'promise' || message.type === 'accepted' ? message.ballot : message.type === 'reject' ? message.promised : null;
+    if (revealed !== null && ballotCompare(hard.promised, revealed) < 0) {
+      throw new Violation(`replica ${from} sent ${message.type} revealing ${ballotText(revealed)} with ${ballotText(hard.promised)} on disk`);
+    }
+    if (message.type === 'prepare' && hard.roundMax < message.ballot.round) {
+      throw new Violation(`replica ${from} sent prepare of round ${message.ballot.round} with round ${hard.roundMax} on disk`);
+    }
+    if (message.type === 'accepted') {
+      const [record] = disk.log.records({ instanceFrom: message.instance, instanceTo: message.instance, recordsMax: 1 });
+      if (record === undefined || (!record.chosen && ballotCompare(record.ballot, message.ballot) < 0)) {
+        throw new Violation(`replica ${from} sent accepted for ${message.instance} at ${ballotText(message.ballot)} without the record on disk`);
+      }
+    }
+  }
+
+  private send(from: ReplicaId, to: ReplicaId, message: ReplicaMessage): void {
+    this.checkDurableBeforeSend(from, message);
+    if (trace && message.type.startsWith('lease-')) console.log(`${this.now.toFixed(1)} ${from}->${to} ${JSON.stringify(message)}`);
     if (message.type === 'promise' || message.type === 'accepted') this.checker.promiseShown(from, message.ballot);
     if (message.type === 'reject') this.checker.promiseShown(from, message.promised);
     if (from === to) {
@@ -275,7 +405,7 @@ export class Simulation {
     const copies = this.chaos && this.random.next() < this.duplication ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
       const slow = this.chaos && this.random.next() < 0.05;
-      const delay = slow ? this.random.int(5, 60) : this.random.int(1, 3);
+      const delay = slow ? this.random.int(5, 60) : this.options.wan === true ? this.random.int(5, 40) : this.random.int(1, 3);
       this.queue.push(this.now + delay, { kind: 'deliver', to, life: null, message });
     }
   }
@@ -284,22 +414,37 @@ export class Simulation {
     const replica = this.replica(id);
     if (replica.core === null) return;
     this.counts.crashes++;
-    replica.crash(this.random, (ready, recordsKept) => this.durable(id, ready, recordsKept));
-    this.queue.push(this.now + this.random.int(20, 400), { kind: 'restart', replica: id });
+    this.stopping.delete(id);
+    const kept = replica.crash(this.random);
+    if (kept !== null) this.durable(id, kept.ready, kept.recordsKept);
+    this.holders.delete(id);
+    this.serving.delete(id);
+    if (this.chaos) this.queue.push(this.now + this.random.int(20, 400), { kind: 'restart', replica: id });
   }
 
   private restart(id: ReplicaId): void {
     const replica = this.replica(id);
     if (replica.core !== null) return;
     replica.start();
-    this.checkPromise(replica);
-    this.drive(replica);
+    this.queue.push(this.now + this.random.next() * simTickMs, { kind: 'tick', replica: id, life: replica.life });
+    this.after(replica);
+  }
+
+  /** A clean stop: the holder (or a given replica) releases its lease, then its process exits. */
+  private shutdown(id: ReplicaId | null): void {
+    const target = id ?? [...this.holders][0] ?? this.pick();
+    const replica = this.replica(target);
+    if (replica.core === null) return;
+    replica.core.release();
+    this.after(replica);
+    if (replica.persisting === null) this.crash(target);
+    else this.stopping.add(target);
   }
 
   private partition(): void {
     this.counts.partitions++;
     const cut: Array<readonly [ReplicaId, ReplicaId]> = [];
-    const isolated = this.pick();
+    const isolated = this.random.next() < 0.5 && this.holders.size > 0 ? [...this.holders][0]! : this.pick();
     const oneWay = this.random.next() < 0.4;
     for (const other of this.peers) {
       if (other === isolated || (oneWay && this.random.next() < 0.5)) continue;
@@ -307,16 +452,16 @@ export class Simulation {
       if (!oneWay) cut.push([other, isolated]);
     }
     for (const [a, b] of cut) this.cut.add(`${a}>${b}`);
-    this.queue.push(this.now + this.random.int(50, 600), { kind: 'heal', cut });
+    this.queue.push(this.now + this.random.int(50, 1_500), { kind: 'heal', cut });
   }
 
-  /** Forces a replica to run Phase 1 now, competing with whoever leads. */
+  /** Forces a replica to run Paxos Phase 1 now, competing with whoever leads. */
   private contend(): void {
     const replica = this.replica(this.pick());
     if (replica.core === null) return;
     this.counts.contentions++;
-    replica.core.campaign();
-    this.drive(replica);
+    replica.core.paxos.campaign();
+    this.after(replica);
   }
 
   private endChaos(): void {
@@ -325,9 +470,32 @@ export class Simulation {
     for (const id of this.peers) this.restart(id);
   }
 
+  /** Failover mode: once a leader has served for a while, stop it; then time its successor. */
+  private watchFailover(): void {
+    const failover = this.failover;
+    if (failover === null) return;
+    if (failover.phase === 'waiting' && this.serving.size === 1 && this.now >= 3_000) {
+      failover.phase = 'armed';
+      this.queue.push(this.now + this.random.int(0, 300), { kind: 'failover' });
+    } else if (failover.phase === 'measuring' && [...this.serving].some((id) => id !== failover.from)) {
+      failover.ms = this.now - failover.faultAt;
+    }
+  }
+
+  private fault(): void {
+    const failover = this.failover;
+    const leader = [...this.serving][0];
+    if (failover === null || leader === undefined) throw new Violation('failover armed without a serving leader');
+    failover.phase = 'measuring';
+    failover.faultAt = this.now;
+    failover.from = leader;
+    if (this.options.failover === 'release') this.shutdown(leader);
+    else this.crash(leader);
+  }
+
   private clientNext(client: number): void {
-    if (!this.chaos || this.clientRequestsMade >= this.clientRequestsMax) return;
-    const request = this.clientRequestsMade++;
+    if (this.requests.length >= this.clientRequestsMax || (!this.chaos && this.failover === null)) return;
+    const request = this.requests.length;
     const entries: Entry[] = [];
     const count = this.random.int(1, 3);
     for (let k = 0; k < count; k++) {
@@ -337,52 +505,50 @@ export class Simulation {
       entries.push({ id, data: new TextEncoder().encode(payload) });
     }
     this.requests.push({ entries, attempt: 0, target: this.pick(), done: false });
-    this.dispatch(client, request);
+    this.dispatch(request);
     this.queue.push(this.now + this.random.int(5, 40), { kind: 'client', client });
   }
 
-  private dispatch(client: number, request: number): void {
+  private dispatch(request: number): void {
     const state = this.requests[request]!;
     state.attempt++;
-    this.queue.push(this.now + this.random.int(1, 3), { kind: 'request', to: state.target, client, request });
-    const timeoutMs = 300;
-    this.queue.push(this.now + timeoutMs, { kind: 'timeout', client, request, attempt: state.attempt });
+    this.queue.push(this.now + this.random.int(1, 3), { kind: 'request', to: state.target, request });
+    this.queue.push(this.now + 300, { kind: 'timeout', request, attempt: state.attempt });
   }
 
-  private request(to: ReplicaId, client: number, request: number): void {
+  private request(to: ReplicaId, request: number): void {
     const replica = this.replica(to);
     const state = this.requests[request]!;
     if (replica.core === null || state.done || (this.chaos && this.random.next() < this.loss)) return;
-    const proposalId = replica.core.propose(state.entries, { timestampMs: this.now });
-    this.waiting.set(`${to}:${replica.life}:${proposalId}`, { client, request });
-    this.drive(replica);
-  }
-
-  private toClient(client: number, request: number, outcome: ProposalOutcome): void {
-    if (this.chaos && this.random.next() < this.loss) return;
-    this.queue.push(this.now + this.random.int(1, 3), { kind: 'reply', client, request, outcome });
+    const proposalId = replica.core.propose(state.entries, { timestampMs: Math.round(this.now) });
+    this.waiting.set(`${to}:${replica.life}:${proposalId}`, request);
+    this.after(replica);
   }
 
   /** No answer to this attempt: retry, with the same entry ids, at a random replica. */
-  private timeout(client: number, request: number, attempt: number): void {
+  private timeout(request: number, attempt: number): void {
     const state = this.requests[request]!;
     if (state.done || state.attempt !== attempt) return;
     state.target = this.pick();
-    this.dispatch(client, request);
+    this.dispatch(request);
   }
 
-  private reply(client: number, request: number, outcome: ProposalOutcome): void {
+  private reply(request: number, outcome: ProposalOutcome): void {
     const state = this.requests[request]!;
     if (state.done) return;
     if (outcome.status === 'committed') {
       state.done = true;
       outcome.results.forEach((result, k) => {
-        if (result.status === 'conflict') throw new Violation(`unconditional entry refused as a conflict`);
+        if (result.status === 'conflict') throw new Violation('an unconditional entry was refused as a conflict');
         this.checker.acknowledged(state.entries[k]!.id!, result.offset);
       });
       return;
     }
+    const backoff = outcome.leaderHint === null ? this.random.int(5, 50) : this.random.int(1, 3);
     state.target = outcome.leaderHint ?? this.pick();
-    this.dispatch(client, request);
+    state.attempt++;
+    const attempt = state.attempt;
+    this.queue.push(this.now + backoff, { kind: 'request', to: state.target, request });
+    this.queue.push(this.now + backoff + 300, { kind: 'timeout', request, attempt });
   }
 }

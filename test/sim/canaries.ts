@@ -1,13 +1,17 @@
+import { LeaseAcceptor, type LeaseAcceptorOptions } from '../../src/election/LeaseAcceptor.js';
+import { LeaseProposer, type LeaseProposerOptions } from '../../src/election/LeaseProposer.js';
+import { PaxosLease } from '../../src/election/PaxosLease.js';
 import { Acceptor, type AcceptorOptions } from '../../src/log/Acceptor.js';
 import { type Ballot, ballotCompare } from '../../src/log/ballot.js';
 import { Learner } from '../../src/log/Learner.js';
 import { MultiPaxos } from '../../src/log/MultiPaxos.js';
-import type { LearnerState } from '../../src/log/types.js';
-import type { CoreFactory } from './SimReplica.js';
+import type { InstanceRecord, LearnerState } from '../../src/log/types.js';
+import { Replica } from '../../src/replica/Replica.js';
+import type { ReplicaFactory } from './SimReplica.js';
 
 /**
- * Deliberately broken cores. Each breaks one rule the design depends on; the simulator must catch
- * every one of them, which shows that its checks can fail.
+ * Deliberately broken cores and elections. Each breaks one rule the design depends on; the
+ * simulator must catch every one of them, which shows that its checks can fail.
  */
 
 /** The acceptor promises in memory but never persists the promise. */
@@ -21,6 +25,13 @@ class PromiseNotPersisted extends Acceptor {
 class AcceptBelowPromise extends Acceptor {
   protected override admitsAccept(): boolean {
     return true;
+  }
+}
+
+/** The acceptor answers `accepted` but never writes the accepted record. */
+class AcceptNotPersisted extends Acceptor {
+  protected override persist(record: InstanceRecord): void {
+    if (record.chosen) super.persist(record);
   }
 }
 
@@ -45,16 +56,88 @@ class AcceptBelowPromiseCore extends MultiPaxos {
   }
 }
 
+class AcceptNotPersistedCore extends MultiPaxos {
+  protected override createAcceptor(options: AcceptorOptions): Acceptor {
+    return new AcceptNotPersisted(options);
+  }
+}
+
 class LearnerOutOfOrderCore extends MultiPaxos {
   protected override createLearner(state: LearnerState, options: { dedupIdsMax: number }): Learner {
     return new LearnerOutOfOrder(state, options);
   }
 }
 
-export type CanaryName = 'promise-not-persisted' | 'accept-below-promise' | 'learner-out-of-order';
+/** A restarted lease acceptor answers at once instead of waiting out the maximum lease time. */
+class NoRestartWait extends LeaseAcceptor {
+  constructor(options: LeaseAcceptorOptions) {
+    super(options);
+    this.silentUntilTick = 0;
+  }
+}
 
-export const canaries: Record<CanaryName, CoreFactory> = {
-  'promise-not-persisted': (options) => new PromiseNotPersistedCore(options),
-  'accept-below-promise': (options) => new AcceptBelowPromiseCore(options),
-  'learner-out-of-order': (options) => new LearnerOutOfOrderCore(options),
+/** Candidates retry at fixed times: no random back-off, and every replica starts at once. */
+class NoBackoff extends LeaseProposer {
+  protected override firstAttemptTick(): number {
+    return 1;
+  }
+
+  protected override backoffTicks(): number {
+    return 1;
+  }
+}
+
+/** Renewal goes straight to Phase 2 with the ballot of the lease it holds. */
+class RenewalSkipsPhase1 extends LeaseProposer {
+  protected override renew(): void {
+    if (this.holding === null) return;
+    const round = {
+      ballot: this.holding.ballot,
+      startedTick: this.tickNow,
+      expiresTick: this.tickNow + this.options.timing.holderTicks,
+      phase: 'propose' as const,
+      renewal: true,
+      answered: new Set<number>(),
+      free: new Set<number>(),
+      accepted: new Set<number>(),
+      aheadSeen: false,
+    };
+    this.round = round;
+    this.propose(round);
+  }
+}
+
+function leaseCanary(parts: {
+  acceptor?: (o: LeaseAcceptorOptions) => LeaseAcceptor;
+  proposer?: (o: LeaseProposerOptions) => LeaseProposer;
+}): ReplicaFactory {
+  class Broken extends PaxosLease {
+    protected override createAcceptor(o: LeaseAcceptorOptions): LeaseAcceptor {
+      return parts.acceptor?.(o) ?? super.createAcceptor(o);
+    }
+
+    protected override createProposer(o: LeaseProposerOptions): LeaseProposer {
+      return parts.proposer?.(o) ?? super.createProposer(o);
+    }
+  }
+  return (options) => new Replica({ ...options, makeLease: (o) => new Broken(o) });
+}
+
+export type CanaryName =
+  | 'promise-not-persisted'
+  | 'accept-below-promise'
+  | 'accept-not-persisted'
+  | 'learner-out-of-order'
+  | 'no-restart-wait'
+  | 'no-backoff'
+  | 'renewal-skips-phase-1';
+
+export const canaries: Record<CanaryName, ReplicaFactory> = {
+  'promise-not-persisted': (options) => new Replica({ ...options, makePaxos: (o) => new PromiseNotPersistedCore(o) }),
+  'accept-below-promise': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptBelowPromiseCore(o) }),
+  'accept-not-persisted': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptNotPersistedCore(o) }),
+  'learner-out-of-order': (options) => new Replica({ ...options, makePaxos: (o) => new LearnerOutOfOrderCore(o) }),
+  'no-restart-wait': leaseCanary({ acceptor: (o) => new NoRestartWait(o) }),
+  'no-backoff': leaseCanary({ proposer: (o) => new NoBackoff(o) }),
+  'renewal-skips-phase-1': leaseCanary({ proposer: (o) => new RenewalSkipsPhase1(o) }),
 };

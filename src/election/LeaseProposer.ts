@@ -1,0 +1,227 @@
+import { assert } from '../log/assert.js';
+import type { ReplicaId } from '../log/ballot.js';
+import type { Random } from '../log/random.js';
+import { type LeaseBallot, leaseBallotEqual, leaseBallotMake } from './leaseBallot.js';
+import type { LeaseTiming } from './limits.js';
+import {
+  type LeaseAcceptedMessage,
+  type LeaseMessage,
+  type LeasePromiseMessage,
+  type LeaseRejectMessage,
+  type LeaseReleaseMessage,
+  type LogPosition,
+  logPositionCompare,
+} from './messages.js';
+
+export interface LeaseProposerOptions {
+  readonly id: ReplicaId;
+  readonly epoch: number;
+  readonly peers: readonly ReplicaId[];
+  readonly timing: LeaseTiming;
+  readonly random: Random;
+  readonly position: () => LogPosition;
+  readonly broadcast: (message: LeaseMessage) => void;
+}
+
+export interface LeaseRound {
+  readonly ballot: LeaseBallot;
+  readonly startedTick: number;
+  /** The lease this round would grant ends here: the timer starts before the prepare leaves. */
+  readonly expiresTick: number;
+  phase: 'prepare' | 'propose';
+  /** A renewal by the holder: exempt from deferring to a more up-to-date replica. */
+  readonly renewal: boolean;
+  readonly answered: Set<ReplicaId>;
+  readonly free: Set<ReplicaId>;
+  readonly accepted: Set<ReplicaId>;
+  /** Some replica answered with a log ahead of this candidate's. */
+  aheadSeen: boolean;
+}
+
+export type LeaseEvent = 'acquired' | 'renewed' | 'lost' | 'released';
+
+/**
+ * The PaxosLease proposer. One round timer bounds each attempt, Phase 1 and Phase 2 together: any
+ * lost message ends the round by timeout, and a new round with a higher ballot follows after a
+ * random back-off. Renewal is a fresh round, Phase 1 included, started well before expiry.
+ */
+export class LeaseProposer {
+  protected tickNow = 0;
+  private roundSeenMax = 0;
+  protected round: LeaseRound | null = null;
+  protected holding: { ballot: LeaseBallot; expiresTick: number } | null = null;
+  protected attemptTick: number;
+  private known: { holder: ReplicaId; untilTick: number } | null = null;
+  /** Replicas that released their lease to shut down: a candidate does not wait for their answer. */
+  private readonly departed = new Set<ReplicaId>();
+  readonly events: LeaseEvent[] = [];
+
+  constructor(protected readonly options: LeaseProposerOptions) {
+    this.attemptTick = this.firstAttemptTick();
+  }
+
+  /** A fresh replica tries soon, at a random moment, so cold starts do not collide. */
+  protected firstAttemptTick(): number {
+    return this.options.random.int(1, this.options.timing.limits.backoffTicksMax);
+  }
+
+  protected backoffTicks(reason: 'ballot' | 'behind' | 'held' | 'timeout' | 'released'): number {
+    const max = this.options.timing.limits.backoffTicksMax;
+    if (reason === 'behind') return this.options.random.int(max, 3 * max);
+    if (reason === 'released') return this.options.random.int(1, Math.max(1, Math.floor(max / 4)));
+    return this.options.random.int(1, max);
+  }
+
+  private get quorum(): number {
+    return Math.floor(this.options.peers.length / 2) + 1;
+  }
+
+  /** True while this replica believes it holds the lease. */
+  get isHolder(): boolean {
+    return this.holding !== null;
+  }
+
+  get ticksLeft(): number {
+    return this.holding === null ? 0 : this.holding.expiresTick - this.tickNow;
+  }
+
+  /** The holder this replica last heard of (itself when holding), while its lease should last. */
+  get holderKnown(): ReplicaId | null {
+    if (this.holding !== null) return this.options.id;
+    if (this.known === null || this.tickNow >= this.known.untilTick) return null;
+    return this.known.holder;
+  }
+
+  tick(tick: number): void {
+    this.tickNow = tick;
+    if (this.holding !== null && tick >= this.holding.expiresTick) {
+      this.holding = null;
+      this.events.push('lost');
+    }
+    if (this.round !== null && tick - this.round.startedTick >= this.options.timing.limits.roundTicks) {
+      this.failRound('timeout');
+    }
+    if (this.round !== null) this.decide(this.round);
+    if (this.round !== null || tick < this.attemptTick) return;
+    if (this.holding !== null) {
+      if (this.holding.expiresTick - tick <= this.options.timing.renewTicksLeft) this.renew();
+    } else if (this.holderKnown === null) {
+      this.startRound();
+    }
+  }
+
+  /** A renewal: a fresh round with a new ballot, Phase 1 first. */
+  protected renew(): void {
+    this.startRound();
+  }
+
+  protected startRound(): void {
+    const round = this.roundSeenMax + 1;
+    this.roundSeenMax = round;
+    const ballot = leaseBallotMake({ round, epoch: this.options.epoch, replica: this.options.id });
+    this.round = {
+      ballot,
+      startedTick: this.tickNow,
+      expiresTick: this.tickNow + this.options.timing.holderTicks,
+      phase: 'prepare',
+      renewal: this.holding !== null,
+      answered: new Set(),
+      free: new Set(),
+      accepted: new Set(),
+      aheadSeen: false,
+    };
+    this.options.broadcast({ type: 'lease-prepare', from: this.options.id, ballot, position: this.options.position() });
+  }
+
+  /** Phase 2 for the current round (also what a renewal that skipped Phase 1 would do). */
+  protected propose(round: LeaseRound): void {
+    round.phase = 'propose';
+    this.options.broadcast({ type: 'lease-propose', from: this.options.id, ballot: round.ballot });
+  }
+
+  onPromise(message: LeasePromiseMessage): void {
+    const round = this.round;
+    if (round === null || round.phase !== 'prepare' || !leaseBallotEqual(message.ballot, round.ballot)) return;
+    this.answered(round, message.from, message.position);
+    if (message.lease === null || message.lease.holder === this.options.id) {
+      round.free.add(message.from);
+    } else {
+      this.known = { holder: message.lease.holder, untilTick: this.tickNow + message.lease.ticksLeft };
+    }
+    this.decide(round);
+  }
+
+  private answered(round: LeaseRound, from: ReplicaId, position: LogPosition): void {
+    round.answered.add(from);
+    this.departed.delete(from);
+    if (logPositionCompare(position, this.options.position()) > 0) round.aheadSeen = true;
+  }
+
+  /**
+   * Phase 1 outcome: propose once a majority answered with no lease (or this replica's own) and,
+   * for a candidate, once every replica answered or the gather time ran out with no replica ahead.
+   */
+  private decide(round: LeaseRound): void {
+    if (round.phase !== 'prepare') return;
+    if (round.aheadSeen && !round.renewal) {
+      this.failRound('behind');
+      return;
+    }
+    if (this.options.peers.length - round.answered.size + round.free.size < this.quorum) {
+      this.failRound('held');
+      return;
+    }
+    if (round.free.size < this.quorum) return;
+    const gathered = this.options.peers.every((peer) => round.answered.has(peer) || this.departed.has(peer));
+    const waited = this.tickNow - round.startedTick >= this.options.timing.limits.gatherTicks;
+    if (round.renewal || gathered || waited) this.propose(round);
+  }
+
+  onAccepted(message: LeaseAcceptedMessage): void {
+    const round = this.round;
+    if (round === null || round.phase !== 'propose' || !leaseBallotEqual(message.ballot, round.ballot)) return;
+    round.accepted.add(message.from);
+    if (round.accepted.size < this.quorum) return;
+    this.round = null;
+    if (round.expiresTick <= this.tickNow) return;
+    this.events.push(this.holding === null ? 'acquired' : 'renewed');
+    this.holding = { ballot: round.ballot, expiresTick: round.expiresTick };
+    this.known = null;
+  }
+
+  onReject(message: LeaseRejectMessage): void {
+    this.observe(message.promised.round);
+    const round = this.round;
+    if (round === null || !leaseBallotEqual(message.ballot, round.ballot)) return;
+    this.failRound(message.reason);
+  }
+
+  /** A holder gave its lease back: forget it and try soon, after a short random back-off. */
+  onRelease(message: LeaseReleaseMessage): void {
+    if (this.known?.holder === message.from) this.known = null;
+    if (message.from !== this.options.id) this.departed.add(message.from);
+    if (this.holding !== null || this.round !== null) return;
+    this.attemptTick = Math.min(this.attemptTick, this.tickNow + this.backoffTicks('released'));
+  }
+
+  observe(round: number): void {
+    if (round > this.roundSeenMax) this.roundSeenMax = round;
+  }
+
+  /** Gives the lease back (a clean shutdown): acceptors drop it and a successor need not wait. */
+  release(): void {
+    const holding = this.holding;
+    this.round = null;
+    if (holding === null) return;
+    this.holding = null;
+    this.events.push('released');
+    this.options.broadcast({ type: 'lease-release', from: this.options.id, ballot: holding.ballot });
+  }
+
+  private failRound(reason: 'ballot' | 'behind' | 'held' | 'timeout'): void {
+    assert(this.round !== null, 'failing a round that is not running');
+    this.round = null;
+    const waitUntil = reason === 'held' && this.known !== null ? this.known.untilTick : this.tickNow;
+    this.attemptTick = waitUntil + this.backoffTicks(reason);
+  }
+}
