@@ -1,0 +1,8 @@
+/** "1,2,3" → [1, 2, 3]; a bad item stays NaN so the config check names the field. */
+export function intList(text: string): number[] {
+  return text.split(',').map((item) => Number(item.trim()));
+}
+
+export function textList(text: string): string[] {
+  return text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}

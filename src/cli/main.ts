@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { devCommand, devUsage } from './devCommand.js';
+import { nodeCommand, nodeUsage } from './nodeCommand.js';
+import { statusCommand, statusUsage } from './statusCommand.js';
+
+const usage = `paxlog: a replicated log on Multi-Paxos and NATS
+
+${nodeUsage}
+
+${devUsage}
+
+${statusUsage}
+`;
+
+const flagNames = ['id', 'peers', 'logs', 'data', 'nats', 'tick-ms', 'lease-ticks', 'log-level', 'config', 'log'] as const;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const options = Object.fromEntries(flagNames.map((name) => [name, { type: 'string' as const }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: rest, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }).values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (values['help'] === true) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  switch (command) {
+    case 'node':
+      return nodeCommand(values);
+    case 'dev':
+      return devCommand(values);
+    case 'status':
+      return statusCommand(values);
+    default:
+      process.stderr.write(command === undefined ? usage : `unknown command ${command}\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`paxlog: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NatsServer } from './NatsServer.js';
+
+/** How to run the paxlog CLI from here: the compiled file, or the source through tsx. */
+export function cliCommand(): string[] {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return [process.execPath, '--import', 'tsx', join(dirname(here), '..', 'cli', 'main.ts')];
+  return [process.execPath, join(dirname(here), '..', 'cli', 'main.js')];
+}
+
+export interface DevClusterOptions {
+  readonly dataDir: string;
+  readonly logs: readonly string[];
+  readonly replicas?: number;
+  readonly logLevel?: string;
+  /** Extra flags for every `paxlog node`, e.g. ['--lease-ticks', '100']. */
+  readonly nodeFlags?: readonly string[];
+}
+
+/**
+ * A local cluster: its own nats-server on a free loopback port and one `paxlog node` process per
+ * replica, each with its data folder and its log file under `dataDir`. Used by `paxlog dev` and by
+ * the integration tests, which kill, stop and restart replicas and the server.
+ */
+export class DevCluster {
+  readonly processes = new Map<number, ChildProcess>();
+  readonly peers: number[];
+
+  private constructor(
+    readonly nats: NatsServer,
+    private readonly options: DevClusterOptions,
+  ) {
+    this.peers = Array.from({ length: options.replicas ?? 3 }, (_, i) => i + 1);
+  }
+
+  static async start(options: DevClusterOptions): Promise<DevCluster> {
+    mkdirSync(options.dataDir, { recursive: true });
+    const nats = await NatsServer.start({ name: 'paxlog-dev' });
+    const cluster = new DevCluster(nats, options);
+    for (const id of cluster.peers) cluster.startReplica(id);
+    return cluster;
+  }
+
+  get url(): string {
+    return this.nats.url;
+  }
+
+  replicaDataDir(id: number): string {
+    return join(this.options.dataDir, `r${id}`);
+  }
+
+  startReplica(id: number): ChildProcess {
+    if (this.processes.has(id)) throw new Error(`replica ${id} is already running`);
+    const [command, ...prefix] = cliCommand();
+    const args = [
+      ...prefix, 'node',
+      '--id', String(id),
+      '--peers', this.peers.join(','),
+      '--logs', this.options.logs.join(','),
+      '--data', this.replicaDataDir(id),
+      '--nats', this.nats.url,
+      '--log-level', this.options.logLevel ?? 'info',
+      ...(this.options.nodeFlags ?? []),
+    ];
+    const logFd = openSync(join(this.options.dataDir, `r${id}.log`), 'a');
+    const child = spawn(command!, args, { stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    this.processes.set(id, child);
+    child.once('exit', () => {
+      if (this.processes.get(id) === child) this.processes.delete(id);
+    });
+    return child;
+  }
+
+  /** Sends `signal` to a replica and waits for it to exit; returns its exit code or signal. */
+  async signal(id: number, signal: NodeJS.Signals): Promise<number | string> {
+    const child = this.processes.get(id);
+    if (child === undefined) throw new Error(`replica ${id} is not running`);
+    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
+    child.kill(signal);
+    const result = await exited;
+    this.processes.delete(id);
+    return result;
+  }
+
+  /** Stops every replica (SIGTERM, SIGKILL after `graceMs`) and the nats-server. */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    const grace = options.graceMs ?? 5_000;
+    await Promise.all(
+      [...this.processes.keys()].map(async (id) => {
+        const child = this.processes.get(id);
+        if (child === undefined) return;
+        const timer = setTimeout(() => child.kill('SIGKILL'), grace);
+        await this.signal(id, 'SIGTERM');
+        clearTimeout(timer);
+      }),
+    );
+    await this.nats.stop();
+  }
+}

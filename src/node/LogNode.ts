@@ -1,0 +1,279 @@
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { Subject, type Subscription as RxSubscription } from 'rxjs';
+import type { ReplicaId } from '../log/ballot.js';
+import type { CommittedBatch, Entry, ProposalId, ProposalOutcome } from '../log/types.js';
+import { SeededRandom } from '../log/random.js';
+import { Replica, type ReplicaMessage, type ReplicaReady } from '../replica/Replica.js';
+import { SqliteLog } from '../storage/SqliteLog.js';
+import { inOrder } from '../stream/inOrder.js';
+import { peerSubject } from '../transport/subjects.js';
+import { decodePeerBatch, encodePeerBatch } from '../transport/wire.js';
+import { batchAppends } from './batchAppends.js';
+import type { NodeConfig } from './config.js';
+import { Counters } from './Counters.js';
+import { ClientEndpoint, type PendingAppend } from './ClientEndpoint.js';
+
+export interface LogNodeOptions {
+  readonly log: string;
+  readonly config: NodeConfig;
+  readonly nc: NatsConnection;
+  readonly logger: Logger;
+  /** A storage failure: the replica of this log must stop at once, answering nothing more. */
+  readonly onFatal: (error: Error) => void;
+}
+
+/**
+ * The driver of one log's replica. It feeds NATS messages and ticks into the pure Replica, then for
+ * each Ready: persists it in one SQLite transaction (what piles up meanwhile goes into the next one:
+ * group commit), sends its messages, releases its committed batches through the in-order learner
+ * pipeline, and answers its clients.
+ */
+export class LogNode {
+  readonly log: string;
+  readonly counters = new Counters();
+  private store: SqliteLog | null = null;
+  private replica: Replica | null = null;
+  private readonly inbox: ReplicaMessage[] = [];
+  private scheduled = false;
+  private clockStartMs = 0;
+  private ticksDone = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly natsSubscriptions: Subscription[] = [];
+  private readonly appends$ = new Subject<PendingAppend>();
+  private readonly committed$ = new Subject<CommittedBatch>();
+  private readonly rxSubscriptions: RxSubscription[] = [];
+  private readonly waiting = new Map<ProposalId, PendingAppend[]>();
+  private readonly client: ClientEndpoint;
+  private stopping = false;
+  private failed = false;
+
+  constructor(private readonly options: LogNodeOptions) {
+    this.log = options.log;
+    this.client = new ClientEndpoint({
+      log: options.log,
+      id: options.config.id,
+      nc: options.nc,
+      counters: this.counters,
+      messageBytesMax: options.config.messageBytesMax,
+      onAppend: (pending) => this.appends$.next(pending),
+      read: (request) => this.requireStore().readEntries(request),
+      status: () => this.status(),
+    });
+  }
+
+  get id(): ReplicaId {
+    return this.options.config.id;
+  }
+
+  start(): void {
+    const config = this.options.config;
+    const store = SqliteLog.open({ path: join(config.dataDir, `${this.log}.sqlite`), dedupIdsMax: 100_000 });
+    this.store = store;
+    const learnerState = store.learnerState();
+    this.replica = new Replica({
+      id: config.id,
+      peers: config.peers,
+      epoch: store.epochNext(),
+      hardState: store.hardState(),
+      learnerState,
+      store,
+      random: new SeededRandom(randomInt(0x7fff_ffff)),
+      paxosLimits: { inflightInstancesMax: config.inflightInstancesMax, batchEntriesMax: config.batchEntriesMax, batchBytesMax: config.batchBytesMax },
+      leaseLimits: { leaseTicks: config.leaseTicks },
+    });
+    this.startPipelines(learnerState.committedInstance + 1);
+    this.natsSubscriptions.push(
+      this.options.nc.subscribe(peerSubject({ log: this.log, replica: config.id }), { callback: (error, msg) => this.onPeer(error, msg) }),
+    );
+    this.client.start();
+    this.clockStartMs = performance.now();
+    this.timer = setInterval(() => this.schedule(), Math.max(1, Math.floor(config.tickMs / 2)));
+    this.options.logger.info({ committedInstance: learnerState.committedInstance, offsetNext: learnerState.offsetNext }, 'replica started');
+  }
+
+  private startPipelines(instanceNext: number): void {
+    const config = this.options.config;
+    this.rxSubscriptions.push(
+      this.appends$
+        .pipe(batchAppends({ lingerMs: config.lingerMs, batchEntriesMax: config.batchEntriesMax, batchBytesMax: config.batchBytesMax, entries: (p) => p.entries.length, bytes: (p) => p.bytes }))
+        .subscribe((batch) => this.propose(batch)),
+      this.committed$
+        .pipe(inOrder({ sequence: (batch) => batch.instance, next: instanceNext, heldMax: 0 }))
+        .subscribe({ next: (batch) => this.client.committed(batch), error: (error: Error) => this.fatal(error) }),
+    );
+  }
+
+  private requireStore(): SqliteLog {
+    if (this.store === null) throw new Error(`log ${this.log} is not open`);
+    return this.store;
+  }
+
+  private onPeer(error: Error | null, msg: Msg): void {
+    if (error !== null || this.stopping) return;
+    const decoded = decodePeerBatch(msg.data, { bytesMax: this.options.config.messageBytesMax });
+    if (!decoded.ok) {
+      this.counters.drop(`peer-${decoded.problem}`);
+      this.options.logger.debug({ problem: decoded.problem, detail: decoded.detail }, 'dropped a peer message');
+      return;
+    }
+    const batch = decoded.batch;
+    if (batch.log !== this.log || batch.to !== this.id || !this.options.config.peers.includes(batch.from)) {
+      this.counters.drop('peer-misaddressed');
+      return;
+    }
+    for (const message of batch.messages) {
+      if (message.from !== batch.from) {
+        this.counters.drop('peer-misaddressed');
+        continue;
+      }
+      this.inbox.push(message);
+    }
+    this.schedule();
+  }
+
+  private propose(batch: PendingAppend[]): void {
+    const replica = this.replica;
+    if (replica === null || this.stopping) {
+      for (const pending of batch) this.client.fail(pending, { code: 'not-leader', message: 'the replica is stopping', leaderHint: null });
+      return;
+    }
+    const entries: Entry[] = batch.flatMap((pending) => pending.entries);
+    const proposalId = replica.propose(entries, { timestampMs: Date.now() });
+    this.waiting.set(proposalId, batch);
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.scheduled || this.failed) return;
+    this.scheduled = true;
+    setImmediate(() => this.drain());
+  }
+
+  /** One turn of the loop: every queued input, the ticks that are due, then every Ready. */
+  private drain(): void {
+    this.scheduled = false;
+    const replica = this.replica;
+    if (replica === null || this.failed) return;
+    const ticksDue = Math.floor((performance.now() - this.clockStartMs) / this.options.config.tickMs);
+    while (this.ticksDone < ticksDue) {
+      replica.tick();
+      this.ticksDone++;
+    }
+    while (this.inbox.length > 0 || replica.hasReady()) {
+      for (const message of this.inbox.splice(0)) replica.step(message);
+      if (replica.hasReady() && !this.handle(replica, replica.ready())) return;
+    }
+    this.client.serve(replica.isServing && !this.stopping);
+  }
+
+  /** Persist, then send, release and answer. Returns false when the replica had to stop. */
+  private handle(replica: Replica, ready: ReplicaReady): boolean {
+    try {
+      this.requireStore().persist(ready);
+    } catch (error) {
+      this.fatal(error as Error);
+      return false;
+    }
+    this.send(ready.messages);
+    for (const batch of ready.committed) this.committed$.next(batch);
+    for (const outcome of ready.outcomes) this.answer(outcome);
+    for (const event of ready.leaseEvents) this.options.logger.info({ event }, 'lease');
+    replica.advance();
+    return true;
+  }
+
+  /** Messages to this replica loop back into the inbox; the rest go out, one NATS message per peer. */
+  private send(messages: ReplicaReady['messages']): void {
+    const byPeer = new Map<ReplicaId, ReplicaMessage[]>();
+    for (const { to, message } of messages) {
+      if (to === this.id) {
+        this.inbox.push(message);
+        continue;
+      }
+      const list = byPeer.get(to) ?? [];
+      list.push(message);
+      byPeer.set(to, list);
+    }
+    for (const [to, list] of byPeer) {
+      const bytes = encodePeerBatch({ v: 1, log: this.log, from: this.id, to, messages: list });
+      this.options.nc.publish(peerSubject({ log: this.log, replica: to }), bytes);
+    }
+  }
+
+  private answer(outcome: ProposalOutcome): void {
+    const batch = this.waiting.get(outcome.proposalId);
+    if (batch === undefined) return;
+    this.waiting.delete(outcome.proposalId);
+    if (outcome.status === 'failed') {
+      for (const pending of batch) this.client.fail(pending, { code: outcome.reason, message: `append ${outcome.reason}`, leaderHint: outcome.leaderHint });
+      return;
+    }
+    let at = 0;
+    for (const pending of batch) {
+      this.client.succeed(pending, outcome.results.slice(at, at + pending.entries.length));
+      at += pending.entries.length;
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const replica = this.replica;
+    if (replica === null) return { log: this.log, id: this.id, state: 'stopped' };
+    const status = replica.status();
+    const lease = status.lease;
+    return {
+      log: this.log,
+      id: this.id,
+      serving: replica.isServing,
+      phase: status.phase,
+      ballot: status.ballot,
+      promised: status.promised,
+      leaderHint: status.leaderHint,
+      committedInstance: status.committedInstance,
+      acceptedInstanceMax: status.acceptedInstanceMax,
+      offsetNext: status.offsetNext,
+      lease: lease === null ? null : { isHolder: lease.isHolder, holder: lease.holderKnown, msLeft: lease.ticksLeft * this.options.config.tickMs, acceptorSilent: lease.acceptorSilent },
+      counters: this.counters.snapshot(),
+    };
+  }
+
+  private fatal(error: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.options.logger.fatal({ err: error }, 'replica stopped: a write or an invariant failed');
+    this.close();
+    this.options.onFatal(error);
+  }
+
+  /** A clean stop: release the lease, flush the release, fail what is still waiting, close storage. */
+  async stop(): Promise<void> {
+    if (this.stopping || this.failed) return;
+    this.stopping = true;
+    this.client.serve(false);
+    this.replica?.release();
+    this.drain();
+    await this.options.nc.flush().catch(() => undefined);
+    for (const batch of this.waiting.values()) {
+      for (const pending of batch) this.client.fail(pending, { code: 'not-leader', message: 'the replica is shutting down', leaderHint: null });
+    }
+    this.waiting.clear();
+    this.close();
+  }
+
+  private close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    for (const subscription of this.natsSubscriptions.splice(0)) subscription.unsubscribe();
+    this.client.stop();
+    for (const subscription of this.rxSubscriptions.splice(0)) subscription.unsubscribe();
+    this.appends$.complete();
+    this.committed$.complete();
+    this.store?.close();
+    this.store = null;
+    this.replica = null;
+  }
+}
+

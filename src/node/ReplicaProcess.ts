@@ -1,0 +1,56 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { NodeConfig } from './config.js';
+import { LogNode } from './LogNode.js';
+
+/**
+ * One replica process: a NATS connection and one LogNode (its own Paxos group and SQLite file)
+ * per hosted log, so a cluster spreads its logs over every core. Losing NATS is an operating
+ * fault: the client reconnects forever, and the cores see the lost messages as loss.
+ */
+export class ReplicaProcess {
+  readonly logs = new Map<string, LogNode>();
+  private nc: NatsConnection | null = null;
+
+  constructor(
+    private readonly options: { readonly config: NodeConfig; readonly logger: Logger; readonly onFatal: (error: Error) => void },
+  ) {}
+
+  async start(): Promise<void> {
+    const { config, logger } = this.options;
+    const nc = await connect({
+      servers: config.natsUrl,
+      name: `paxlog-replica-${config.id}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      waitOnFirstConnect: true,
+      pingInterval: 2_000,
+    });
+    this.nc = nc;
+    void this.watch(nc);
+    for (const log of config.logs) {
+      const node = new LogNode({ log, config, nc, logger: logger.child({ log }), onFatal: (error) => this.options.onFatal(error) });
+      node.start();
+      this.logs.set(log, node);
+    }
+    logger.info({ id: config.id, peers: config.peers, logs: config.logs, nats: config.natsUrl }, 'replica process up');
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
+        this.options.logger.warn({ nats: status.type }, 'NATS connection');
+      }
+    }
+  }
+
+  /** SIGTERM: every log releases its lease and fails what waits, storage closes, NATS drains. */
+  async stop(): Promise<void> {
+    for (const node of this.logs.values()) await node.stop();
+    this.logs.clear();
+    const nc = this.nc;
+    this.nc = null;
+    if (nc !== null) await nc.drain().catch(() => nc.close());
+    this.options.logger.info('replica process stopped');
+  }
+}

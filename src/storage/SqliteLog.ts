@@ -1,0 +1,390 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { assert } from '../log/assert.js';
+import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
+import type { Ready } from '../log/Effects.js';
+import type { LogStoreReader } from '../log/storage.js';
+import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState } from '../log/types.js';
+import { blobChecksum, checksumVerify, entryChecksum, metaChecksum, recordChecksum } from './checksum.js';
+import { CorruptionError } from './CorruptionError.js';
+import { pragmasApply, schemaVersion, tablesCreate } from './schema.js';
+import { valueDecode, valueEncode } from './valueCodec.js';
+
+/** The writes of one Ready (ReplicaReady fits): persisted together in one transaction. */
+export type PersistInput = Pick<Ready, 'hardState' | 'records' | 'committed'>;
+
+const metaKey = {
+  schemaVersion: 'schema_version',
+  epoch: 'epoch',
+  promisedRound: 'promised_round',
+  promisedReplica: 'promised_replica',
+  roundMax: 'round_max',
+  committedInstance: 'committed_instance',
+  offsetNext: 'offset_next',
+  timestampLastMs: 'timestamp_last_ms',
+} as const;
+
+/** The learner's position as of the last durable commit. */
+interface Cursor {
+  readonly committedInstance: number;
+  readonly offsetNext: number;
+  readonly timestampLastMs: number;
+}
+
+interface MetaRow {
+  readonly value: number;
+  readonly checksum: number;
+}
+
+interface RecordRow {
+  readonly instance: number;
+  readonly ballot_round: number;
+  readonly ballot_replica: number;
+  readonly chosen: number;
+  readonly value_id: string;
+  readonly value_checksum: number;
+  readonly checksum: number;
+  readonly value: Buffer;
+}
+
+interface EntryRow {
+  readonly offset: number;
+  readonly instance: number;
+  readonly id: string | null;
+  readonly key: string | null;
+  readonly timestamp_ms: number;
+  readonly data: Buffer;
+  readonly checksum: number;
+}
+
+const entryColumns = `"offset", instance, id, "key", timestamp_ms, data, checksum`;
+const recordColumns = 'instance, ballot_round, ballot_replica, chosen, value_id, value_checksum, checksum, value';
+
+function statementsPrepare(db: Database.Database) {
+  return {
+    metaGet: db.prepare<[string], MetaRow>('SELECT value, checksum FROM meta WHERE key = ?'),
+    metaPut: db.prepare<[string, number, number]>(
+      'INSERT INTO meta (key, value, checksum) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (key) DO UPDATE SET value = excluded.value, checksum = excluded.checksum',
+    ),
+    recordPut: db.prepare<[number, number, number, number, string, number, number, Uint8Array]>(
+      `INSERT OR REPLACE INTO records (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    recordHead: db.prepare<[number], { valueId: string; valueChecksum: number }>(
+      'SELECT value_id AS valueId, value_checksum AS valueChecksum FROM records WHERE instance = ?',
+    ),
+    recordHeadUpdate: db.prepare<[number, number, number, number, number]>(
+      'UPDATE records SET ballot_round = ?, ballot_replica = ?, chosen = ?, checksum = ? WHERE instance = ?',
+    ),
+    recordsRange: db.prepare<[number, number, number], RecordRow>(
+      `SELECT ${recordColumns} FROM records WHERE instance >= ? AND instance <= ? ORDER BY instance LIMIT ?`,
+    ),
+    instanceMax: db.prepare<[], { instanceMax: number | null }>('SELECT MAX(instance) AS instanceMax FROM records'),
+    entryPut: db.prepare<[number, number, string | null, string | null, number, Uint8Array, number]>(
+      `INSERT INTO entries (${entryColumns}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    entriesFrom: db.prepare<[number, number], EntryRow>(
+      `SELECT ${entryColumns} FROM entries WHERE "offset" >= ? ORDER BY "offset" LIMIT ?`,
+    ),
+    entriesWithIdLast: db.prepare<[number], EntryRow>(
+      `SELECT ${entryColumns} FROM entries WHERE id IS NOT NULL ORDER BY "offset" DESC LIMIT ?`,
+    ),
+    entryBounds: db.prepare<[], { low: number | null; high: number | null }>(
+      'SELECT (SELECT MIN("offset") FROM entries) AS low, (SELECT MAX("offset") FROM entries) AS high',
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof statementsPrepare>;
+
+/**
+ * The durable store of one log's replica, in one SQLite file: the hard state (StableStore), the
+ * instance records (LogStore), the committed entries and the learner state (StateMachine), and the
+ * election's restart counter. Every Ready is persisted in one fsynced transaction, so the learner
+ * state never lags the records. Every stored row carries a CRC32 checked on every read; a mismatch
+ * throws CorruptionError. Any SQLite error (a full disk included) propagates: the caller must treat
+ * a throwing persist() as fatal.
+ */
+export class SqliteLog implements LogStoreReader {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly dedupIdsMax: number;
+  private readonly statements: Statements;
+  private readonly persistTransaction: (ready: PersistInput) => Cursor;
+  private readonly epochTransaction: () => number;
+  private cursor: Cursor;
+  private hardStateLast: HardState;
+
+  static open(options: { path: string; dedupIdsMax: number }): SqliteLog {
+    const { dedupIdsMax } = options;
+    assert(Number.isSafeInteger(dedupIdsMax) && dedupIdsMax >= 1, `dedupIdsMax ${dedupIdsMax}`);
+    mkdirSync(dirname(options.path), { recursive: true });
+    const db = new Database(options.path);
+    try {
+      pragmasApply({ db, path: options.path });
+      const statements = db.transaction(() => {
+        tablesCreate(db);
+        const prepared = statementsPrepare(db);
+        schemaEnsure({ statements: prepared, path: options.path });
+        return prepared;
+      })();
+      return new SqliteLog({ db, statements, path: options.path, dedupIdsMax });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private constructor(options: { db: Database.Database; statements: Statements; path: string; dedupIdsMax: number }) {
+    this.db = options.db;
+    this.path = options.path;
+    this.dedupIdsMax = options.dedupIdsMax;
+    this.statements = options.statements;
+    this.persistTransaction = options.db.transaction((ready: PersistInput) => this.persistRows(ready));
+    this.epochTransaction = options.db.transaction(() => {
+      const epoch = (this.metaGet(metaKey.epoch) ?? 0) + 1;
+      this.metaPut(metaKey.epoch, epoch);
+      return epoch;
+    });
+    this.cursor = {
+      committedInstance: this.metaGet(metaKey.committedInstance) ?? 0,
+      offsetNext: this.metaGet(metaKey.offsetNext) ?? 0,
+      timestampLastMs: this.metaGet(metaKey.timestampLastMs) ?? 0,
+    };
+    this.hardStateLast = this.hardState();
+  }
+
+  /** The pragmas as SQLite reports them now (open() already checked them). */
+  pragmas(): { journalMode: string; synchronous: number } {
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+    };
+  }
+
+  /** Increments and persists (fsynced) the restart counter; the first call on a new store gives 1. */
+  epochNext(): number {
+    return this.epochTransaction();
+  }
+
+  hardState(): HardState {
+    const round = this.metaGet(metaKey.promisedRound);
+    const replica = this.metaGet(metaKey.promisedReplica);
+    const roundMax = this.metaGet(metaKey.roundMax);
+    if (round === undefined || replica === undefined || roundMax === undefined) {
+      assert(round === undefined && replica === undefined && roundMax === undefined, 'hard state stored in part');
+      return { promised: ballotZero, roundMax: 0 };
+    }
+    return { promised: { round, replica }, roundMax };
+  }
+
+  /** What the learner restarts from: exactly its state after the last persisted batch. */
+  learnerState(): LearnerState {
+    const rows = this.statements.entriesWithIdLast.all(this.dedupIdsMax);
+    const dedup: Array<readonly [string, number]> = [];
+    for (let index = rows.length - 1; index >= 0; index--) {
+      const row = rows[index];
+      assert(row !== undefined && row.id !== null, 'dedup row without an id');
+      entryVerify(row);
+      dedup.push([row.id, row.offset]);
+    }
+    return { ...this.cursor, dedup };
+  }
+
+  records(options: { instanceFrom: number; instanceTo: number; recordsMax: number }): InstanceRecord[] {
+    assert(options.recordsMax >= 0, `recordsMax ${options.recordsMax}`);
+    const rows = this.statements.recordsRange.all(options.instanceFrom, options.instanceTo, options.recordsMax);
+    return rows.map(recordFromRow);
+  }
+
+  instanceMax(): number {
+    return this.statements.instanceMax.get()?.instanceMax ?? 0;
+  }
+
+  /** Committed entries with offset >= from, ascending, at most `limit`. */
+  readEntries(options: { from: number; limit: number }): CommittedEntry[] {
+    assert(Number.isSafeInteger(options.from) && options.from >= 0, `readEntries from ${options.from}`);
+    assert(Number.isSafeInteger(options.limit) && options.limit >= 0, `readEntries limit ${options.limit}`);
+    return this.statements.entriesFrom.all(options.from, options.limit).map((row) => {
+      entryVerify(row);
+      return entryFromRow(row);
+    });
+  }
+
+  /** Entries stored: offsets are contiguous (asserted on every write), so the bounds give the count. */
+  get entryCount(): number {
+    const bounds = this.statements.entryBounds.get();
+    if (bounds === undefined || bounds.low === null || bounds.high === null) return 0;
+    return bounds.high - bounds.low + 1;
+  }
+
+  /** The offset the next committed entry gets, as of the last persisted batch. */
+  get offsetNext(): number {
+    return this.cursor.offsetNext;
+  }
+
+  get committedInstance(): number {
+    return this.cursor.committedInstance;
+  }
+
+  /**
+   * Persists one Ready in one fsynced transaction: the hard state, the records in order (a later
+   * record for an instance replaces the earlier one), the committed batches' entries and the
+   * learner cursor. Throws on any SQLite error, and on a batch or offset out of sequence; either
+   * way nothing of this Ready is stored and the store's state is unchanged.
+   */
+  persist(ready: PersistInput): void {
+    if (ready.hardState === null && ready.records.length === 0 && ready.committed.length === 0) return;
+    const cursor = this.persistTransaction(ready);
+    this.cursor = cursor;
+    if (ready.hardState !== null) this.hardStateLast = ready.hardState;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs inside the persist transaction; returns the cursor to adopt once it commits. */
+  private persistRows(ready: PersistInput): Cursor {
+    if (ready.hardState !== null) this.hardStateWrite(ready.hardState);
+    for (const record of ready.records) this.recordWrite(record);
+    if (ready.committed.length === 0) return this.cursor;
+    const cursor = this.committedWrite(ready.committed);
+    this.metaPut(metaKey.committedInstance, cursor.committedInstance);
+    this.metaPut(metaKey.offsetNext, cursor.offsetNext);
+    this.metaPut(metaKey.timestampLastMs, cursor.timestampLastMs);
+    return cursor;
+  }
+
+  /**
+   * Upserts one record. A valueId names one value for life, so when the stored row already holds
+   * this value (the usual case: a chosen mark, or a re-accept at a higher ballot) only the row's
+   * head is rewritten, not the value (asserted equal through its checksum).
+   */
+  private recordWrite(record: InstanceRecord): void {
+    const { instance, ballot, chosen, value } = record;
+    assert(Number.isSafeInteger(instance) && instance >= 1, `record instance ${instance}`);
+    const { round, replica } = ballot;
+    const { valueId } = value;
+    const bytes = valueEncode(value);
+    const valueChecksum = blobChecksum(bytes);
+    const checksum = recordChecksum({ instance, round, replica, chosen, valueId, valueChecksum });
+    const stored = this.statements.recordHead.get(instance);
+    if (stored !== undefined && stored.valueId === valueId) {
+      assert(stored.valueChecksum === valueChecksum, `instance ${instance}: valueId ${valueId} names two values`);
+      this.statements.recordHeadUpdate.run(round, replica, chosen ? 1 : 0, checksum, instance);
+      return;
+    }
+    this.statements.recordPut.run(instance, round, replica, chosen ? 1 : 0, valueId, valueChecksum, checksum, bytes);
+  }
+
+  private hardStateWrite(hardState: HardState): void {
+    const last = this.hardStateLast;
+    assert(
+      ballotCompare(hardState.promised, last.promised) >= 0,
+      `promise decreases from ${ballotText(last.promised)} to ${ballotText(hardState.promised)}`,
+    );
+    assert(hardState.roundMax >= last.roundMax, `roundMax decreases from ${last.roundMax} to ${hardState.roundMax}`);
+    this.metaPut(metaKey.promisedRound, hardState.promised.round);
+    this.metaPut(metaKey.promisedReplica, hardState.promised.replica);
+    this.metaPut(metaKey.roundMax, hardState.roundMax);
+  }
+
+  /** Inserts the batches' entries, asserting that batches and offsets continue the stored log. */
+  private committedWrite(batches: readonly CommittedBatch[]): Cursor {
+    let { committedInstance, offsetNext, timestampLastMs } = this.cursor;
+    const entryPut = this.statements.entryPut;
+    for (const batch of batches) {
+      assert(batch.instance === committedInstance + 1, `batch ${batch.instance} persisted after ${committedInstance}`);
+      assert(batch.timestampMs >= timestampLastMs, `batch ${batch.instance} timestamp goes backwards`);
+      for (const entry of batch.entries) {
+        assert(entry.offset === offsetNext, `batch ${batch.instance}: offset ${entry.offset}, expected ${offsetNext}`);
+        const id = entry.id ?? null;
+        const key = entry.key ?? null;
+        const { offset, timestampMs, data } = entry;
+        const checksum = entryChecksum({ offset, instance: batch.instance, id, key, timestampMs, data });
+        entryPut.run(offset, batch.instance, id, key, timestampMs, data, checksum);
+        offsetNext++;
+      }
+      assert(
+        batch.offsetNext === offsetNext,
+        `batch ${batch.instance}: offsetNext ${batch.offsetNext}, its entries end at ${offsetNext}`,
+      );
+      committedInstance = batch.instance;
+      timestampLastMs = batch.timestampMs;
+    }
+    return { committedInstance, offsetNext, timestampLastMs };
+  }
+
+  private metaGet(key: string): number | undefined {
+    return metaRead({ statements: this.statements, key });
+  }
+
+  private metaPut(key: string, value: number): void {
+    assert(Number.isFinite(value), `meta ${key} = ${value}`);
+    this.statements.metaPut.run(key, value, metaChecksum({ key, value }));
+  }
+}
+
+function metaRead(options: { statements: Statements; key: string }): number | undefined {
+  const row = options.statements.metaGet.get(options.key);
+  if (row === undefined) return undefined;
+  const computed = metaChecksum({ key: options.key, value: row.value });
+  checksumVerify({ table: 'meta', key: options.key, stored: row.checksum, computed });
+  return row.value;
+}
+
+/** Checks the schema version, or writes it into a new file. */
+function schemaEnsure(options: { statements: Statements; path: string }): void {
+  const { statements } = options;
+  const key = metaKey.schemaVersion;
+  const version = metaRead({ statements, key });
+  if (version === undefined) {
+    statements.metaPut.run(key, schemaVersion, metaChecksum({ key, value: schemaVersion }));
+  } else if (version !== schemaVersion) {
+    throw new Error(`SQLite at ${options.path}: schema_version ${version}, this build reads ${schemaVersion}`);
+  }
+}
+
+function recordFromRow(row: RecordRow): InstanceRecord {
+  const table = 'records';
+  const key = `instance ${row.instance}`;
+  const chosen = row.chosen === 1;
+  const head = { instance: row.instance, round: row.ballot_round, replica: row.ballot_replica, chosen };
+  const computed = recordChecksum({ ...head, valueId: row.value_id, valueChecksum: row.value_checksum });
+  checksumVerify({ table, key, stored: row.checksum, computed });
+  checksumVerify({ table, key, stored: row.value_checksum, computed: blobChecksum(row.value) });
+  const value = valueDecode({ bytes: bytesPlain(row.value), valueId: row.value_id, table, key });
+  return { instance: row.instance, ballot: { round: row.ballot_round, replica: row.ballot_replica }, chosen, value };
+}
+
+function entryVerify(row: EntryRow): void {
+  const computed = entryChecksum({
+    offset: row.offset,
+    instance: row.instance,
+    id: row.id,
+    key: row.key,
+    timestampMs: row.timestamp_ms,
+    data: row.data,
+  });
+  checksumVerify({ table: 'entries', key: `offset ${row.offset}`, stored: row.checksum, computed });
+}
+
+function entryFromRow(row: EntryRow): CommittedEntry {
+  const entry: { -readonly [K in keyof CommittedEntry]: CommittedEntry[K] } = {
+    offset: row.offset,
+    data: bytesPlain(row.data),
+    timestampMs: row.timestamp_ms,
+  };
+  if (row.id !== null) entry.id = row.id;
+  if (row.key !== null) entry.key = row.key;
+  return entry;
+}
+
+/** A plain Uint8Array view of a Buffer (no copy), so stored bytes compare equal to the originals. */
+function bytesPlain(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+export { CorruptionError };

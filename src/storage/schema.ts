@@ -1,0 +1,63 @@
+import type Database from 'better-sqlite3';
+
+/** Bumped whenever a table or a stored encoding changes; open() refuses any other version. */
+export const schemaVersion = 1;
+
+/**
+ * meta: checksummed integers (schema_version, epoch, the hard state, the learner cursor).
+ * records: one InstanceRecord per instance, its value msgpack-encoded and last in the row, so
+ * reading or rewriting a row's head (ballot, chosen mark) leaves the value's overflow pages alone.
+ * entries: committed entries by offset.
+ * entries_with_id serves the dedup window: the newest entries that carry a client id.
+ */
+const tablesSql = `
+  CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL,
+    checksum INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS records (
+    instance INTEGER PRIMARY KEY,
+    ballot_round INTEGER NOT NULL,
+    ballot_replica INTEGER NOT NULL,
+    chosen INTEGER NOT NULL,
+    value_id TEXT NOT NULL,
+    value_checksum INTEGER NOT NULL,
+    checksum INTEGER NOT NULL,
+    value BLOB NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS entries (
+    "offset" INTEGER PRIMARY KEY,
+    instance INTEGER NOT NULL,
+    id TEXT,
+    "key" TEXT,
+    timestamp_ms INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    checksum INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS entries_with_id ON entries ("offset") WHERE id IS NOT NULL;
+`;
+
+export function tablesCreate(db: Database.Database): void {
+  db.exec(tablesSql);
+}
+
+/**
+ * WAL with synchronous=FULL: every commit fsyncs the WAL, so a persisted Ready survives power
+ * loss. Both are set on every open and read back: better-sqlite3's SQLite reopens a WAL database
+ * with synchronous=NORMAL (which may lose the last commits on power loss), so an unchecked setting
+ * would silently weaken durability.
+ */
+export function pragmasApply(options: { db: Database.Database; path: string }): void {
+  const { db, path } = options;
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  const journalMode: unknown = db.pragma('journal_mode', { simple: true });
+  const synchronous: unknown = db.pragma('synchronous', { simple: true });
+  if (journalMode !== 'wal') {
+    throw new Error(`SQLite at ${path}: journal_mode reads back as ${String(journalMode)}, expected 'wal'`);
+  }
+  if (synchronous !== 2) {
+    throw new Error(`SQLite at ${path}: synchronous reads back as ${String(synchronous)}, expected 2 (FULL)`);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The client protocol's messages: plain NATS request/reply with msgpack bodies on the append, read
+ * and status subjects, so any NATS client in any language can speak it (docs/PROTOCOL.md).
+ */
+import { z } from 'zod';
+import type { ReplicaId } from '../log/ballot.js';
+import type { CommittedEntry, Entry, EntryResult } from '../log/types.js';
+import {
+  bytesSchema,
+  countSchema,
+  entryIdSchema,
+  entryKeySchema,
+  replicaIdSchema,
+} from './schemas.js';
+import { logNamePattern } from './subjects.js';
+import type { Assignable, Holds, Writable } from './typeChecks.js';
+import { PROTOCOL_VERSION, wireLimits } from './wireLimits.js';
+
+export const errorCodes = [
+  'not-leader',
+  'overloaded',
+  'too-large',
+  'invalid',
+  'malformed',
+  'schema',
+  'version',
+  'unknown-log',
+  'timeout',
+  'superseded',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+export interface ErrorReply {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly ok: false;
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly leaderHint?: ReplicaId };
+}
+
+export interface AppendRequest {
+  readonly v: typeof PROTOCOL_VERSION;
+  /** The log this request is for; it must match the subject's log. */
+  readonly log: string;
+  readonly entries: readonly Entry[];
+}
+export type AppendReply = { readonly v: typeof PROTOCOL_VERSION; readonly ok: true; readonly results: readonly EntryResult[] } | ErrorReply;
+
+export interface ReadRequest {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly log: string;
+  /** The first offset wanted. */
+  readonly from: number;
+  /** The most entries wanted; a reply may hold fewer. */
+  readonly limit: number;
+}
+export type ReadReply =
+  | { readonly v: typeof PROTOCOL_VERSION; readonly ok: true; readonly entries: readonly CommittedEntry[]; readonly offsetNext: number }
+  | ErrorReply;
+
+export interface StatusRequest {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly log: string;
+}
+export type StatusReply =
+  | { readonly v: typeof PROTOCOL_VERSION; readonly ok: true; readonly status: Readonly<Record<string, unknown>> }
+  | ErrorReply;
+
+const v = z.literal(PROTOCOL_VERSION);
+const log = z.string().regex(logNamePattern, 'a log name is 1-64 letters, digits, _ or -');
+
+export const errorReplySchema = z.strictObject({
+  v,
+  ok: z.literal(false),
+  error: z.strictObject({
+    code: z.enum(errorCodes),
+    message: z.string().max(wireLimits.errorMessageCharsMax),
+    leaderHint: replicaIdSchema.exactOptional(),
+  }),
+});
+
+/** Client ids and keys must be non-empty: an empty id would make every later entry a duplicate. */
+const appendEntrySchema = z.strictObject({
+  data: bytesSchema,
+  id: entryIdSchema.min(1).exactOptional(),
+  key: entryKeySchema.min(1).exactOptional(),
+  expectedOffset: countSchema.exactOptional(),
+});
+
+export const appendRequestSchema = z.strictObject({ v, log, entries: z.array(appendEntrySchema).min(1).max(wireLimits.entriesMax) });
+
+const entryResultSchema = z.discriminatedUnion('status', [
+  z.strictObject({ status: z.literal('ok'), offset: countSchema }),
+  z.strictObject({ status: z.literal('duplicate'), offset: countSchema }),
+  z.strictObject({ status: z.literal('conflict'), offsetNext: countSchema }),
+]);
+
+export const appendReplySchema = z.discriminatedUnion('ok', [
+  z.strictObject({ v, ok: z.literal(true), results: z.array(entryResultSchema).max(wireLimits.entriesMax) }),
+  errorReplySchema,
+]);
+
+export const readRequestSchema = z.strictObject({ v, log, from: countSchema, limit: z.int().min(1).max(wireLimits.entriesMax) });
+
+const committedEntrySchema = z.strictObject({
+  offset: countSchema,
+  data: bytesSchema,
+  id: entryIdSchema.exactOptional(),
+  key: entryKeySchema.exactOptional(),
+  timestampMs: countSchema,
+});
+
+export const readReplySchema = z.discriminatedUnion('ok', [
+  z.strictObject({ v, ok: z.literal(true), entries: z.array(committedEntrySchema).max(wireLimits.entriesMax), offsetNext: countSchema }),
+  errorReplySchema,
+]);
+
+export const statusRequestSchema = z.strictObject({ v, log });
+
+export const statusReplySchema = z.discriminatedUnion('ok', [
+  z.strictObject({ v, ok: z.literal(true), status: z.record(z.string(), z.unknown()) }),
+  errorReplySchema,
+]);
+
+// ---- compile-time drift checks: decoded output is the declared type, and back ----------------
+
+export type ClientSchemasMatch = [
+  Holds<Assignable<z.output<typeof appendRequestSchema>, AppendRequest>>,
+  Holds<Assignable<z.output<typeof appendReplySchema>, AppendReply>>,
+  Holds<Assignable<z.output<typeof readRequestSchema>, ReadRequest>>,
+  Holds<Assignable<z.output<typeof readReplySchema>, ReadReply>>,
+  Holds<Assignable<z.output<typeof statusRequestSchema>, StatusRequest>>,
+  Holds<Assignable<z.output<typeof statusReplySchema>, StatusReply>>,
+  Holds<Assignable<Writable<AppendRequest>, z.input<typeof appendRequestSchema>>>,
+  Holds<Assignable<Writable<AppendReply>, z.input<typeof appendReplySchema>>>,
+  Holds<Assignable<Writable<ReadRequest>, z.input<typeof readRequestSchema>>>,
+  Holds<Assignable<Writable<ReadReply>, z.input<typeof readReplySchema>>>,
+  Holds<Assignable<Writable<StatusRequest>, z.input<typeof statusRequestSchema>>>,
+  Holds<Assignable<Writable<StatusReply>, z.input<typeof statusReplySchema>>>,
+  // Structural typing lets a schema silently drop an optional field; the key sets catch that.
+  Holds<Assignable<keyof Entry, keyof z.output<typeof appendRequestSchema>['entries'][number]>>,
+  Holds<Assignable<keyof CommittedEntry, keyof z.output<typeof committedEntrySchema>>>,
+  Holds<Assignable<keyof ErrorReply['error'], keyof z.output<typeof errorReplySchema>['error']>>,
+];

@@ -1,0 +1,105 @@
+/**
+ * Encoders and decoders of the client protocol (append, read, status), in the same result style as
+ * peer batches: decoders never throw and name the problem. `errorReply` builds the shared error
+ * variant, and `errorReplyFor` turns a decode failure into the reply a server sends back.
+ */
+import type { z } from 'zod';
+import type { ReplicaId } from '../log/ballot.js';
+import { type WireFailure, wireDecode, wireEncode } from './codec.js';
+import {
+  type AppendReply,
+  type AppendRequest,
+  type ErrorCode,
+  type ErrorReply,
+  type ReadReply,
+  type ReadRequest,
+  type StatusReply,
+  type StatusRequest,
+  appendReplySchema,
+  appendRequestSchema,
+  readReplySchema,
+  readRequestSchema,
+  statusReplySchema,
+  statusRequestSchema,
+} from './clientSchemas.js';
+import { PROTOCOL_VERSION, wireLimits } from './wireLimits.js';
+
+export type RequestDecoded<T> = { readonly ok: true; readonly request: T } | WireFailure;
+export type ReplyDecoded<T> = { readonly ok: true; readonly reply: T } | WireFailure;
+
+export interface DecodeOptions {
+  readonly bytesMax: number;
+}
+
+/**
+ * The error variant of every reply. A message longer than the wire bound is truncated (so the
+ * reply always decodes); a null or absent hint is left out.
+ */
+export function errorReply(code: ErrorCode, message: string, leaderHint?: ReplicaId | null): ErrorReply {
+  const text = message.length > wireLimits.errorMessageCharsMax ? message.slice(0, wireLimits.errorMessageCharsMax) : message;
+  const error = leaderHint === undefined || leaderHint === null ? { code, message: text } : { code, message: text, leaderHint };
+  return { v: PROTOCOL_VERSION, ok: false, error };
+}
+
+/** The reply to a request that did not decode: the problem is the error code. */
+export function errorReplyFor(failure: WireFailure): ErrorReply {
+  return errorReply(failure.problem, failure.detail);
+}
+
+function decodeBody<S extends z.ZodType>(bytes: Uint8Array, options: DecodeOptions, schema: S): { ok: true; body: z.output<S> } | WireFailure {
+  return wireDecode(bytes, { bytesMax: options.bytesMax, schema });
+}
+
+export function encodeAppendRequest(request: AppendRequest): Uint8Array {
+  return wireEncode(request);
+}
+
+export function decodeAppendRequest(bytes: Uint8Array, options: DecodeOptions): RequestDecoded<AppendRequest> {
+  const decoded = decodeBody(bytes, options, appendRequestSchema);
+  return decoded.ok ? { ok: true, request: decoded.body } : decoded;
+}
+
+export function encodeAppendReply(reply: AppendReply): Uint8Array {
+  return wireEncode(reply);
+}
+
+export function decodeAppendReply(bytes: Uint8Array, options: DecodeOptions): ReplyDecoded<AppendReply> {
+  const decoded = decodeBody(bytes, options, appendReplySchema);
+  return decoded.ok ? { ok: true, reply: decoded.body } : decoded;
+}
+
+export function encodeReadRequest(request: ReadRequest): Uint8Array {
+  return wireEncode(request);
+}
+
+export function decodeReadRequest(bytes: Uint8Array, options: DecodeOptions): RequestDecoded<ReadRequest> {
+  const decoded = decodeBody(bytes, options, readRequestSchema);
+  return decoded.ok ? { ok: true, request: decoded.body } : decoded;
+}
+
+export function encodeReadReply(reply: ReadReply): Uint8Array {
+  return wireEncode(reply);
+}
+
+export function decodeReadReply(bytes: Uint8Array, options: DecodeOptions): ReplyDecoded<ReadReply> {
+  const decoded = decodeBody(bytes, options, readReplySchema);
+  return decoded.ok ? { ok: true, reply: decoded.body } : decoded;
+}
+
+export function encodeStatusRequest(request: StatusRequest): Uint8Array {
+  return wireEncode(request);
+}
+
+export function decodeStatusRequest(bytes: Uint8Array, options: DecodeOptions): RequestDecoded<StatusRequest> {
+  const decoded = decodeBody(bytes, options, statusRequestSchema);
+  return decoded.ok ? { ok: true, request: decoded.body } : decoded;
+}
+
+export function encodeStatusReply(reply: StatusReply): Uint8Array {
+  return wireEncode(reply);
+}
+
+export function decodeStatusReply(bytes: Uint8Array, options: DecodeOptions): ReplyDecoded<StatusReply> {
+  const decoded = decodeBody(bytes, options, statusReplySchema);
+  return decoded.ok ? { ok: true, reply: decoded.body } : decoded;
+}

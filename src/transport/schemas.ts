@@ -1,0 +1,121 @@
+/**
+ * zod schemas for every consensus message a replica sends (`ReplicaMessage`): the Paxos messages of
+ * `src/log/messages.ts` and the PaxosLease messages of `src/election/messages.ts`, field by field.
+ * Objects are strict (an unknown field is a schema error) and optional fields use `exactOptional`,
+ * so a decoded entry lacks `id` rather than holding `id: undefined` (exactOptionalPropertyTypes).
+ * The type checks at the end fail to compile if a message type and its schema drift apart.
+ */
+import { z } from 'zod';
+import type { LeaseMessage } from '../election/messages.js';
+import type { PaxosMessage } from '../log/messages.js';
+import type { Entry } from '../log/types.js';
+import type { ReplicaMessage } from '../replica/Replica.js';
+import type { Assignable, Holds, Writable } from './typeChecks.js';
+import { wireLimits } from './wireLimits.js';
+
+/** Integers are safe integers (zod's `int`); counts and positions are never negative. */
+export const countSchema = z.int().nonnegative();
+/** Instances are numbered from 1, as are replica ids. */
+export const instanceSchema = z.int().positive();
+export const replicaIdSchema = z.int().positive();
+
+/** Binary data, copied out of the decoded buffer so no view keeps a whole batch alive. */
+export const bytesSchema = z
+  .custom<Uint8Array>((input) => input instanceof Uint8Array, { message: 'expected binary data (msgpack bin)' })
+  .transform((bytes): Uint8Array => new Uint8Array(bytes));
+
+export const entryIdSchema = z.string().max(wireLimits.idCharsMax);
+export const entryKeySchema = z.string().max(wireLimits.keyCharsMax);
+
+/** The zero ballot (round 0, replica 0) is legal: a reject may report it as the promise. */
+export const ballotSchema = z.strictObject({ round: countSchema, replica: countSchema });
+export const leaseBallotSchema = z.strictObject({ round: countSchema, epoch: countSchema, replica: countSchema });
+
+export const entrySchema = z.strictObject({
+  data: bytesSchema,
+  id: entryIdSchema.exactOptional(),
+  key: entryKeySchema.exactOptional(),
+  expectedOffset: countSchema.exactOptional(),
+});
+
+export const valueSchema = z.strictObject({
+  valueId: z.string().min(1).max(wireLimits.valueIdCharsMax),
+  entries: z.array(entrySchema).max(wireLimits.entriesMax),
+  timestampMs: countSchema,
+});
+
+export const instanceRecordSchema = z.strictObject({
+  instance: instanceSchema,
+  ballot: ballotSchema,
+  value: valueSchema,
+  chosen: z.boolean(),
+});
+
+const itemsMax = wireLimits.messageItemsMax;
+
+export const paxosMessageSchemas = [
+  z.strictObject({ type: z.literal('prepare'), from: replicaIdSchema, ballot: ballotSchema, instanceFrom: instanceSchema }),
+  z.strictObject({
+    type: z.literal('promise'),
+    from: replicaIdSchema,
+    ballot: ballotSchema,
+    instanceFrom: instanceSchema,
+    records: z.array(instanceRecordSchema).max(itemsMax),
+    instanceNext: instanceSchema.nullable(),
+    committedInstance: countSchema,
+  }),
+  z.strictObject({ type: z.literal('accept'), from: replicaIdSchema, ballot: ballotSchema, instance: instanceSchema, value: valueSchema }),
+  z.strictObject({ type: z.literal('accepted'), from: replicaIdSchema, ballot: ballotSchema, instance: instanceSchema }),
+  z.strictObject({ type: z.literal('reject'), from: replicaIdSchema, ballot: ballotSchema, promised: ballotSchema }),
+  z.strictObject({
+    type: z.literal('commit'),
+    from: replicaIdSchema,
+    ballot: ballotSchema,
+    chosen: z.array(z.strictObject({ instance: instanceSchema, valueId: valueSchema.shape.valueId })).max(itemsMax),
+    committedInstance: countSchema,
+  }),
+  z.strictObject({ type: z.literal('fetch'), from: replicaIdSchema, instanceFrom: instanceSchema }),
+  z.strictObject({
+    type: z.literal('fetched'),
+    from: replicaIdSchema,
+    values: z.array(z.strictObject({ instance: instanceSchema, value: valueSchema })).max(itemsMax),
+    committedInstance: countSchema,
+  }),
+] as const;
+
+export const logPositionSchema = z.strictObject({ committedInstance: countSchema, acceptedInstanceMax: countSchema });
+
+export const leaseMessageSchemas = [
+  z.strictObject({ type: z.literal('lease-prepare'), from: replicaIdSchema, ballot: leaseBallotSchema, position: logPositionSchema }),
+  z.strictObject({
+    type: z.literal('lease-promise'),
+    from: replicaIdSchema,
+    ballot: leaseBallotSchema,
+    lease: z.strictObject({ holder: replicaIdSchema, ticksLeft: countSchema }).nullable(),
+    position: logPositionSchema,
+  }),
+  z.strictObject({ type: z.literal('lease-propose'), from: replicaIdSchema, ballot: leaseBallotSchema }),
+  z.strictObject({ type: z.literal('lease-accepted'), from: replicaIdSchema, ballot: leaseBallotSchema }),
+  z.strictObject({
+    type: z.literal('lease-reject'),
+    from: replicaIdSchema,
+    ballot: leaseBallotSchema,
+    promised: leaseBallotSchema,
+    reason: z.enum(['ballot', 'behind']),
+    position: logPositionSchema,
+  }),
+  z.strictObject({ type: z.literal('lease-release'), from: replicaIdSchema, ballot: leaseBallotSchema }),
+] as const;
+
+export const replicaMessageSchema = z.discriminatedUnion('type', [...paxosMessageSchemas, ...leaseMessageSchemas]);
+
+// ---- compile-time drift checks ---------------------------------------------------------------
+
+/** A decoded message is a ReplicaMessage (no field or variant the schema invents)... */
+export type DecodedIsMessage = Holds<Assignable<z.output<typeof replicaMessageSchema>, ReplicaMessage>>;
+/** ...and every ReplicaMessage passes the schema's types (no field or variant it forgets). */
+export type MessageIsEncodable = Holds<Assignable<Writable<ReplicaMessage>, z.input<typeof replicaMessageSchema>>>;
+export type PaxosCovered = Holds<Assignable<Writable<PaxosMessage>, z.input<typeof replicaMessageSchema>>>;
+export type LeaseCovered = Holds<Assignable<Writable<LeaseMessage>, z.input<typeof replicaMessageSchema>>>;
+/** Structural typing lets a schema silently drop an optional field; the key sets catch that. */
+export type EntryKeysCovered = Holds<Assignable<keyof Entry, keyof z.output<typeof entrySchema>>>;

@@ -1,0 +1,56 @@
+/**
+ * Peer batches: the consensus messages one replica sends another, encoded as one msgpack map per
+ * NATS message on `peerSubject({ log, replica: to })`.
+ */
+import { z } from 'zod';
+import type { ReplicaId } from '../log/ballot.js';
+import type { ReplicaMessage } from '../replica/Replica.js';
+import { type WireFailure, wireDecode, wireEncode } from './codec.js';
+import { replicaIdSchema, replicaMessageSchema } from './schemas.js';
+import { logNamePattern } from './subjects.js';
+import { PROTOCOL_VERSION, wireLimits } from './wireLimits.js';
+
+export { PROTOCOL_VERSION, wireLimits } from './wireLimits.js';
+export type { WireFailure, WireProblem } from './codec.js';
+
+export interface PeerBatch {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly log: string;
+  readonly from: ReplicaId;
+  readonly to: ReplicaId;
+  readonly messages: readonly ReplicaMessage[];
+}
+
+/** Every message in a batch must come from the batch's sender: a replica speaks only for itself. */
+export const peerBatchSchema = z
+  .strictObject({
+    v: z.literal(PROTOCOL_VERSION),
+    log: z.string().regex(logNamePattern, 'invalid log name'),
+    from: replicaIdSchema,
+    to: replicaIdSchema,
+    messages: z.array(replicaMessageSchema).max(wireLimits.batchMessagesMax),
+  })
+  .superRefine((batch, context) => {
+    const index = batch.messages.findIndex((message) => message.from !== batch.from);
+    if (index >= 0) {
+      context.addIssue({ code: 'custom', path: ['messages', index, 'from'], message: `differs from the batch sender ${batch.from}` });
+    }
+  });
+
+export type PeerBatchDecoded = { readonly ok: true; readonly batch: PeerBatch } | WireFailure;
+
+export function encodePeerBatch(batch: PeerBatch): Uint8Array {
+  return wireEncode(batch);
+}
+
+/**
+ * Decodes a peer batch, never throwing: `too-large` (checked before parsing), `malformed` (not
+ * msgpack), `version` (`v` is not PROTOCOL_VERSION), or `schema` (anything else wrong).
+ */
+export function decodePeerBatch(bytes: Uint8Array, options: { readonly bytesMax: number }): PeerBatchDecoded {
+  const decoded = wireDecode(bytes, { bytesMax: options.bytesMax, schema: peerBatchSchema });
+  if (!decoded.ok) return decoded;
+  // The schema's output type is already assignable to PeerBatch (see the checks in schemas.ts).
+  const batch: PeerBatch = decoded.body;
+  return { ok: true, batch };
+}

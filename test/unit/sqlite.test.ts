@@ -1,0 +1,393 @@
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { after, describe, it } from 'node:test';
+import { InvariantError } from '../../src/log/assert.js';
+import { Learner } from '../../src/log/Learner.js';
+import { MemoryLogStore } from '../../src/log/MemoryLogStore.js';
+import { MemoryStateMachine } from '../../src/log/MemoryStateMachine.js';
+import { SeededRandom } from '../../src/log/random.js';
+import {
+  learnerStateEmpty,
+  type CommittedBatch,
+  type Entry,
+  type HardState,
+  type InstanceRecord,
+  type Value,
+} from '../../src/log/types.js';
+import { metaChecksum } from '../../src/storage/checksum.js';
+import { CorruptionError } from '../../src/storage/CorruptionError.js';
+import { SqliteLog, type PersistInput } from '../../src/storage/SqliteLog.js';
+
+const dirRoot = mkdtempSync(join(tmpdir(), 'paxlog-sqlite-'));
+after(() => rmSync(dirRoot, { recursive: true, force: true }));
+let dirCount = 0;
+const pathFresh = (): string => join(dirRoot, `case-${++dirCount}`, 'log.db');
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const noWrites: PersistInput = { hardState: null, records: [], committed: [] };
+
+function randomEntry(random: SeededRandom, options: { idPool: number; tag: string }): Entry {
+  const entry: { -readonly [K in keyof Entry]: Entry[K] } = { data: bytes(`${options.tag}-${random.int(0, 1e6)}`) };
+  if (random.next() < 0.7) entry.id = `id-${random.int(1, options.idPool)}`;
+  if (random.next() < 0.3) entry.key = `key-${random.int(1, 5)}`;
+  if (random.next() < 0.1) entry.expectedOffset = random.int(0, 40);
+  return entry;
+}
+
+function randomValue(random: SeededRandom, options: { valueId: string; idPool: number }): Value {
+  const entries: Entry[] = [];
+  const count = random.int(0, 6);
+  for (let index = 0; index < count; index++) entries.push(randomEntry(random, { idPool: options.idPool, tag: options.valueId }));
+  return { valueId: options.valueId, entries, timestampMs: 1_000 + random.int(0, 500) * 10 };
+}
+
+/** Batches as the Learner releases them (offsets, dedup and monotonic timestamps included). */
+function batchesFromLearner(options: { seed: number; valuesCount: number; idPool: number; dedupIdsMax: number }): CommittedBatch[] {
+  const random = new SeededRandom(options.seed);
+  const learner = new Learner(learnerStateEmpty, { dedupIdsMax: options.dedupIdsMax });
+  for (let instance = 1; instance <= options.valuesCount; instance++) {
+    learner.add(instance, randomValue(random, { valueId: `v${instance}`, idPool: options.idPool }));
+  }
+  return learner.release();
+}
+
+/** `count` batches of `entriesPerBatch` entries of `dataBytes` bytes, each with a client id. */
+function batchesBulk(options: {
+  instanceFirst: number;
+  offsetFirst: number;
+  count: number;
+  entriesPerBatch: number;
+  dataBytes: number;
+}): CommittedBatch[] {
+  const batches: CommittedBatch[] = [];
+  let offset = options.offsetFirst;
+  for (let index = 0; index < options.count; index++) {
+    const instance = options.instanceFirst + index;
+    const entries = [];
+    for (let e = 0; e < options.entriesPerBatch; e++, offset++) {
+      const data = new Uint8Array(options.dataBytes).fill(offset % 251);
+      entries.push({ offset, data, id: `client-${offset}`, timestampMs: 5_000 + instance });
+    }
+    const results = entries.map((entry) => ({ status: 'ok' as const, offset: entry.offset }));
+    batches.push({ instance, valueId: `1.1:${instance}`, timestampMs: 5_000 + instance, entries, results, offsetNext: offset });
+  }
+  return batches;
+}
+
+function recordOf(batch: CommittedBatch, chosen: boolean): InstanceRecord {
+  const entries = batch.entries.map((entry): Entry => (entry.id === undefined ? { data: entry.data } : { data: entry.data, id: entry.id }));
+  const value: Value = { valueId: batch.valueId, entries, timestampMs: batch.timestampMs };
+  return { instance: batch.instance, ballot: { round: 1, replica: 1 }, chosen, value };
+}
+
+describe('SqliteLog: opening', () => {
+  it('sets WAL and synchronous=FULL on every open and reads both back', () => {
+    const path = pathFresh();
+    SqliteLog.open({ path, dedupIdsMax: 10 }).close();
+    const raw = new Database(path);
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(raw.pragma('synchronous', { simple: true }), 1, 'better-sqlite3 reopens a WAL database as NORMAL');
+    raw.close();
+    const log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    assert.deepEqual(log.pragmas(), { journalMode: 'wal', synchronous: 2 });
+    log.close();
+  });
+
+  it('refuses a database that cannot run in WAL mode, and a foreign schema version', () => {
+    assert.throws(() => SqliteLog.open({ path: ':memory:', dedupIdsMax: 10 }), /journal_mode reads back as memory, expected 'wal'/);
+    const path = pathFresh();
+    SqliteLog.open({ path, dedupIdsMax: 10 }).close();
+    const raw = new Database(path);
+    const checksum = metaChecksum({ key: 'schema_version', value: 99 });
+    raw.prepare("UPDATE meta SET value = 99, checksum = ? WHERE key = 'schema_version'").run(checksum);
+    raw.close();
+    assert.throws(() => SqliteLog.open({ path, dedupIdsMax: 10 }), /schema_version 99, this build reads 1/);
+  });
+
+  it('epochNext starts at 1 and keeps increasing across reopens', () => {
+    const path = pathFresh();
+    let log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    assert.deepEqual([log.epochNext(), log.epochNext()], [1, 2]);
+    log.close();
+    log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    assert.deepEqual([log.epochNext(), log.epochNext()], [3, 4]);
+    log.close();
+  });
+});
+
+describe('SqliteLog: hard state and records', () => {
+  it('round-trips the hard state and refuses one that goes backwards', () => {
+    const path = pathFresh();
+    let log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0 });
+    const hardState: HardState = { promised: { round: 7, replica: 2 }, roundMax: 9 };
+    log.persist({ ...noWrites, hardState });
+    log.close();
+    log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    assert.deepEqual(log.hardState(), hardState);
+    assert.throws(() => log.persist({ ...noWrites, hardState: { promised: { round: 7, replica: 1 }, roundMax: 9 } }), InvariantError);
+    assert.throws(() => log.persist({ ...noWrites, hardState: { promised: { round: 8, replica: 1 }, roundMax: 8 } }), InvariantError);
+    assert.deepEqual(log.hardState(), hardState);
+    log.close();
+  });
+
+  it('records() and instanceMax() match MemoryLogStore over random writes, replacements and chosen marks', () => {
+    const random = new SeededRandom(42);
+    const memory = new MemoryLogStore();
+    const path = pathFresh();
+    let log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    const compare = (): void => {
+      assert.equal(log.instanceMax(), memory.instanceMax());
+      for (let probe = 0; probe < 20; probe++) {
+        const instanceFrom = random.int(0, 70);
+        const range = { instanceFrom, instanceTo: instanceFrom + random.int(-2, 40), recordsMax: random.int(0, 30) };
+        assert.deepEqual(log.records(range), memory.records(range), JSON.stringify(range));
+      }
+    };
+    for (let step = 0; step < 300; step++) {
+      const records: InstanceRecord[] = [];
+      for (let count = random.int(1, 4); count > 0; count--) {
+        const instance = random.int(1, 60);
+        const ballot = { round: random.int(1, 9), replica: random.int(1, 5) };
+        const [known] = memory.records({ instanceFrom: instance, instanceTo: instance, recordsMax: 1 });
+        const value = known !== undefined && random.next() < 0.3 ? known.value : randomValue(random, { valueId: `${step}:${count}`, idPool: 50 });
+        records.push({ instance, ballot, value, chosen: random.next() < 0.4 });
+      }
+      if (random.next() < 0.2 && records[0] !== undefined) records.push({ ...records[0], chosen: true });
+      memory.write(records);
+      log.persist({ ...noWrites, records });
+      if (step % 50 === 0) compare();
+      if (step % 97 === 0) {
+        log.close();
+        log = SqliteLog.open({ path, dedupIdsMax: 10 });
+      }
+    }
+    compare();
+    const [first] = memory.records({ instanceFrom: 1, instanceTo: 60, recordsMax: 1 });
+    assert.ok(first !== undefined);
+    const impostor = { ...first, value: { ...first.value, entries: [{ data: bytes('other') }] } };
+    assert.throws(() => log.persist({ ...noWrites, records: [impostor] }), /names two values/);
+    const everything = { instanceFrom: 1, instanceTo: 60, recordsMax: 100 };
+    assert.deepEqual(log.records(everything), memory.records(everything));
+    log.close();
+  });
+});
+
+describe('SqliteLog: committed entries and the learner state', () => {
+  it("learnerState() equals a MemoryStateMachine's after the same batches, dedup eviction included", () => {
+    const dedupIdsMax = 8;
+    const batches = batchesFromLearner({ seed: 7, valuesCount: 600, idPool: 40, dedupIdsMax });
+    assert.ok(batches.some((b) => b.results.some((r) => r.status === 'duplicate')), 'the batches exercise dedup');
+    const machine = new MemoryStateMachine({ state: learnerStateEmpty, entries: [], dedupIdsMax });
+    const path = pathFresh();
+    let log = SqliteLog.open({ path, dedupIdsMax });
+    const random = new SeededRandom(8);
+    let chunks = 0;
+    for (let next = 0; next < batches.length; chunks++) {
+      const chunk = batches.slice(next, next + random.int(1, 5));
+      next += chunk.length;
+      for (const batch of chunk) machine.apply(batch);
+      log.persist({ ...noWrites, committed: chunk });
+      assert.deepEqual(log.learnerState(), machine.learnerState(), `after batch ${next}`);
+      if (chunks % 40 === 39) {
+        log.close();
+        log = SqliteLog.open({ path, dedupIdsMax });
+        assert.deepEqual(log.learnerState(), machine.learnerState(), `after reopening at batch ${next}`);
+      }
+    }
+    assert.equal(log.learnerState().dedup.length, dedupIdsMax);
+    assert.ok(machine.entries.filter((e) => e.id !== undefined).length > 40, 'ids evicted from the window came back');
+    assert.equal(log.offsetNext, machine.entries.length);
+    assert.equal(log.entryCount, machine.entries.length);
+    assert.equal(log.committedInstance, 600);
+    assert.deepEqual(log.readEntries({ from: 0, limit: 1e6 }), machine.entries);
+    assert.deepEqual(log.readEntries({ from: 10, limit: 5 }), machine.entries.slice(10, 15));
+    assert.deepEqual(log.readEntries({ from: machine.entries.length, limit: 5 }), []);
+    log.close();
+  });
+
+  it('a Learner restarted from learnerState() releases the same results as one that never stopped', () => {
+    const dedupIdsMax = 5;
+    const random = new SeededRandom(11);
+    const values = Array.from({ length: 300 }, (_, index) => randomValue(random, { valueId: `v${index + 1}`, idPool: 20 }));
+    const straight = new Learner(learnerStateEmpty, { dedupIdsMax });
+    values.forEach((value, index) => straight.add(index + 1, value));
+    const expected = straight.release();
+    const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax });
+    let learner = new Learner(learnerStateEmpty, { dedupIdsMax });
+    const released: CommittedBatch[] = [];
+    values.forEach((value, index) => {
+      learner.add(index + 1, value);
+      const batches = learner.release();
+      log.persist({ ...noWrites, committed: batches });
+      released.push(...batches);
+      if (index % 7 === 0) learner = new Learner(log.learnerState(), { dedupIdsMax });
+    });
+    assert.deepEqual(released, expected);
+    log.close();
+  });
+
+});
+
+describe('SqliteLog: persist() atomicity', () => {
+  it('throws on a batch or an offset out of sequence and stores nothing of that Ready', () => {
+    const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 10 });
+    const [first, second] = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 2, entriesPerBatch: 3, dataBytes: 10 });
+    assert.ok(first !== undefined && second !== undefined);
+    const hardState: HardState = { promised: { round: 3, replica: 1 }, roundMax: 3 };
+    const ready = (committed: CommittedBatch[]): PersistInput => ({ hardState, records: [recordOf(first, true)], committed });
+    assert.throws(() => log.persist(ready([second])), /batch 2 persisted after 0/);
+    const shifted = { ...first, entries: first.entries.map((entry) => ({ ...entry, offset: entry.offset + 1 })), offsetNext: 4 };
+    assert.throws(() => log.persist(ready([shifted])), /offset 1, expected 0/);
+    assert.throws(() => log.persist(ready([{ ...first, offsetNext: 5 }])), /offsetNext 5, its entries end at 3/);
+    assert.throws(() => log.persist(ready([first, first])), /batch 1 persisted after 1/);
+    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0 });
+    assert.equal(log.instanceMax(), 0);
+    assert.deepEqual([log.entryCount, log.offsetNext, log.committedInstance], [0, 0, 0]);
+    log.persist(ready([first, second]));
+    assert.deepEqual([log.entryCount, log.offsetNext, log.committedInstance, log.instanceMax()], [6, 6, 2, 1]);
+    log.close();
+  });
+});
+
+describe('SqliteLog: checksums', () => {
+  it('detects a flipped byte in an entry, a record and a meta row, naming the table and key', () => {
+    const path = pathFresh();
+    const log = SqliteLog.open({ path, dedupIdsMax: 100 });
+    const batches = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 3, entriesPerBatch: 4, dataBytes: 16 });
+    const hardState: HardState = { promised: { round: 2, replica: 1 }, roundMax: 2 };
+    log.persist({ hardState, records: batches.map((b) => recordOf(b, true)), committed: batches });
+    const raw = new Database(path);
+    const flip = (sql: { select: string; update: string; key: number }): void => {
+      const row = raw.prepare<[number], { blob: Buffer }>(sql.select).get(sql.key);
+      assert.ok(row !== undefined);
+      row.blob[row.blob.length - 1]! ^= 0x01;
+      raw.prepare(sql.update).run(row.blob, sql.key);
+    };
+    flip({ select: 'SELECT data AS blob FROM entries WHERE "offset" = ?', update: 'UPDATE entries SET data = ? WHERE "offset" = ?', key: 5 });
+    const corrupt = (table: string, key: string) => (error: unknown) =>
+      error instanceof CorruptionError && error.table === table && error.key === key && /checksum mismatch/.test(error.message);
+    assert.throws(() => log.readEntries({ from: 0, limit: 100 }), corrupt('entries', 'offset 5'));
+    assert.throws(() => log.learnerState(), corrupt('entries', 'offset 5'), 'the dedup window reads it too');
+    assert.equal(log.readEntries({ from: 6, limit: 100 }).length, 6);
+    raw.prepare('UPDATE entries SET instance = 1 WHERE "offset" = 9').run();
+    assert.throws(() => log.readEntries({ from: 6, limit: 100 }), corrupt('entries', 'offset 9'), 'the checksum covers the instance');
+    flip({ select: 'SELECT value AS blob FROM records WHERE instance = ?', update: 'UPDATE records SET value = ? WHERE instance = ?', key: 2 });
+    assert.throws(() => log.records({ instanceFrom: 1, instanceTo: 3, recordsMax: 10 }), corrupt('records', 'instance 2'));
+    assert.equal(log.records({ instanceFrom: 3, instanceTo: 3, recordsMax: 10 }).length, 1);
+    raw.prepare("UPDATE meta SET value = value + 1 WHERE key = 'round_max'").run();
+    assert.throws(() => log.hardState(), corrupt('meta', 'round_max'));
+    raw.close();
+    log.close();
+  });
+});
+
+describe('SqliteLog: throughput', () => {
+  it('persists 1000-entry transactions of 100-byte entries (printed, not asserted)', () => {
+    const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 100_000 });
+    const transactions = 200;
+    const batches = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 2 * transactions, entriesPerBatch: 1000, dataBytes: 100 });
+    const measure = (label: string, readies: PersistInput[]): void => {
+      const started = performance.now();
+      for (const ready of readies) log.persist(ready);
+      const seconds = (performance.now() - started) / 1000;
+      const entries = readies.length * 1000;
+      const entriesPerSecond = Math.round(entries / seconds).toLocaleString('en');
+      console.log(`sqlite ${label}: ${entriesPerSecond} entries/s, ${Math.round(readies.length / seconds)} transactions/s`);
+    };
+    measure('entries only', batches.slice(0, transactions).map((batch) => ({ ...noWrites, committed: [batch] })));
+    const full = batches.slice(transactions).map((batch, index): PersistInput => {
+      const previous = batches[transactions + index - 1];
+      const records = [recordOf(batch, false), ...(previous === undefined ? [] : [recordOf(previous, true)])];
+      return { hardState: { promised: { round: 1, replica: 1 }, roundMax: 1 }, records, committed: [batch] };
+    });
+    measure('full Ready (accepted record + chosen mark + entries + hard state)', full);
+    const started = performance.now();
+    const state = log.learnerState();
+    console.log(`sqlite learnerState() with a ${state.dedup.length}-id window: ${Math.round(performance.now() - started)} ms`);
+    assert.equal(log.offsetNext, 2 * transactions * 1000);
+    log.close();
+  });
+});
+
+describe('SqliteLog: a full disk', () => {
+  it('persist() throws when the disk fills; every earlier batch reads back intact and no partial one is visible', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paxlog-full-'));
+    mountTmpfs({ dir, size: '300k' });
+    try {
+      diskFillAndCheck(dir);
+    } finally {
+      execFileSync('umount', ['--lazy', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function mountTmpfs(options: { dir: string; size: string }): void {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.size}`, 'tmpfs', options.dir], { stdio: 'pipe' });
+  } catch (error) {
+    rmSync(options.dir, { recursive: true, force: true });
+    const detail = (error as { stderr?: Buffer }).stderr?.toString().trim() ?? String(error);
+    throw new Error(`the full-disk test must mount a ${options.size} tmpfs (run as root with CAP_SYS_ADMIN); mount failed: ${detail}`);
+  }
+}
+
+function diskFillAndCheck(dir: string): void {
+  const path = join(dir, 'log.db');
+  const dedupIdsMax = 50;
+  let log = SqliteLog.open({ path, dedupIdsMax });
+  const model = new MemoryStateMachine({ state: learnerStateEmpty, entries: [], dedupIdsMax });
+  let failure: unknown = null;
+  let failed: PersistInput | null = null;
+  for (let instance = 1; instance <= 10_000 && failure === null; instance++) {
+    const offsetFirst = model.learnerState().offsetNext;
+    const [batch] = batchesBulk({ instanceFirst: instance, offsetFirst, count: 1, entriesPerBatch: 20, dataBytes: 200 });
+    assert.ok(batch !== undefined);
+    const hardState: HardState = { promised: { round: instance, replica: 1 }, roundMax: instance };
+    const ready: PersistInput = { hardState, records: [recordOf(batch, true)], committed: [batch] };
+    try {
+      log.persist(ready);
+      model.apply(batch);
+    } catch (error) {
+      failure = error;
+      failed = ready;
+    }
+  }
+  assert.ok(failure !== null && failed !== null, 'the 300k tmpfs never filled up');
+  const code = String((failure as { code?: unknown }).code);
+  assert.match(code, /^SQLITE_(FULL|IOERR)/, `persist() threw ${String(failure)}`);
+  const committed = model.learnerState();
+  console.log(`sqlite full disk: ${code} after ${committed.committedInstance} batches (${committed.offsetNext} entries)`);
+  assert.ok(committed.committedInstance >= 2, 'the disk filled before any batch was written');
+  logMatchesModel({ log, model });
+  log.close();
+  execFileSync('mount', ['-o', 'remount,size=16m', dir]);
+  log = SqliteLog.open({ path, dedupIdsMax });
+  logMatchesModel({ log, model });
+  const raw = new Database(path, { readonly: true });
+  assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
+  raw.close();
+  log.persist(failed);
+  for (const batch of failed.committed) model.apply(batch);
+  logMatchesModel({ log, model });
+  log.close();
+}
+
+/** Every committed offset reads back (checksums verified) and nothing beyond the last full batch. */
+function logMatchesModel(options: { log: SqliteLog; model: MemoryStateMachine }): void {
+  const { log, model } = options;
+  const state = model.learnerState();
+  assert.deepEqual(log.learnerState(), state);
+  assert.deepEqual(log.readEntries({ from: 0, limit: 1e6 }), model.entries);
+  assert.equal(log.entryCount, state.offsetNext);
+  assert.equal(log.instanceMax(), state.committedInstance);
+  assert.deepEqual(log.hardState(), { promised: { round: state.committedInstance, replica: 1 }, roundMax: state.committedInstance });
+  const records = log.records({ instanceFrom: 1, instanceTo: 1e9, recordsMax: 1e6 });
+  assert.deepEqual(records.map((r) => r.instance), Array.from({ length: state.committedInstance }, (_, i) => i + 1));
+}

@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { encode } from '@msgpack/msgpack';
+import type { ReplicaMessage } from '../../src/replica/Replica.js';
+import {
+  decodeAppendReply,
+  decodeAppendRequest,
+  decodeReadReply,
+  decodeReadRequest,
+  decodeStatusReply,
+  decodeStatusRequest,
+  encodeAppendReply,
+  encodeAppendRequest,
+  encodeReadReply,
+  encodeReadRequest,
+  encodeStatusReply,
+  encodeStatusRequest,
+  errorReply,
+  errorReplyFor,
+} from '../../src/transport/clientWire.js';
+import type { AppendRequest, ReadRequest } from '../../src/transport/clientSchemas.js';
+import { appendSubject, isLogName, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
+import { decodePeerBatch, encodePeerBatch, type PeerBatch, PROTOCOL_VERSION, type WireProblem } from '../../src/transport/wire.js';
+
+const bytesMax = 1 << 20;
+const ballot = { round: 3, replica: 1 };
+const leaseBallot = { round: 7, epoch: 2, replica: 1 };
+const position = { committedInstance: 10, acceptedInstanceMax: 12 };
+const value = {
+  valueId: '3.1:11',
+  timestampMs: 1_700_000_000_000,
+  entries: [
+    { data: new Uint8Array([1, 2, 3]), id: 'client-a:1', key: 'order-9', expectedOffset: 40 },
+    { data: new Uint8Array([]) },
+    { data: new Uint8Array([255]), key: 'only-key' },
+  ],
+};
+const noop = { valueId: '3.1:12', timestampMs: 0, entries: [] };
+
+/** One fixture per message type of src/log/messages.ts and src/election/messages.ts. */
+const fixtures: Record<ReplicaMessage['type'], ReplicaMessage> = {
+  prepare: { type: 'prepare', from: 1, ballot, instanceFrom: 11 },
+  promise: {
+    type: 'promise',
+    from: 1,
+    ballot,
+    instanceFrom: 11,
+    records: [
+      { instance: 11, ballot, value, chosen: false },
+      { instance: 12, ballot: { round: 2, replica: 3 }, value: noop, chosen: true },
+    ],
+    instanceNext: 13,
+    committedInstance: 10,
+  },
+  accept: { type: 'accept', from: 1, ballot, instance: 11, value },
+  accepted: { type: 'accepted', from: 1, ballot, instance: 11 },
+  reject: { type: 'reject', from: 1, ballot: { round: 0, replica: 0 }, promised: ballot },
+  commit: { type: 'commit', from: 1, ballot, chosen: [{ instance: 11, valueId: '3.1:11' }], committedInstance: 10 },
+  fetch: { type: 'fetch', from: 1, instanceFrom: 11 },
+  fetched: { type: 'fetched', from: 1, values: [{ instance: 11, value }, { instance: 12, value: noop }], committedInstance: 12 },
+  'lease-prepare': { type: 'lease-prepare', from: 1, ballot: leaseBallot, position },
+  'lease-promise': { type: 'lease-promise', from: 1, ballot: leaseBallot, lease: { holder: 2, ticksLeft: 150 }, position },
+  'lease-propose': { type: 'lease-propose', from: 1, ballot: leaseBallot },
+  'lease-accepted': { type: 'lease-accepted', from: 1, ballot: leaseBallot },
+  'lease-reject': { type: 'lease-reject', from: 1, ballot: leaseBallot, promised: { round: 9, epoch: 1, replica: 3 }, reason: 'behind', position },
+  'lease-release': { type: 'lease-release', from: 1, ballot: leaseBallot },
+};
+
+function batchOf(messages: readonly ReplicaMessage[]): PeerBatch {
+  return { v: PROTOCOL_VERSION, log: 'orders', from: 1, to: 2, messages };
+}
+
+/** Encodes an arbitrary (possibly invalid) body the way a foreign or broken sender would. */
+function raw(body: unknown): Uint8Array {
+  return encode(body, { ignoreUndefined: true });
+}
+
+function assertProblem(bytes: Uint8Array, problem: WireProblem, options: { bytesMax?: number; detail?: RegExp } = {}): void {
+  const decoded = decodePeerBatch(bytes, { bytesMax: options.bytesMax ?? bytesMax });
+  assert.equal(decoded.ok, false, 'expected a decode failure');
+  if (decoded.ok) return;
+  assert.equal(decoded.problem, problem, decoded.detail);
+  if (options.detail !== undefined) assert.match(decoded.detail, options.detail);
+}
+
+describe('peer batches', () => {
+  for (const [type, message] of Object.entries(fixtures)) {
+    it(`round-trip a ${type} message`, () => {
+      const batch = batchOf([message]);
+      const decoded = decodePeerBatch(encodePeerBatch(batch), { bytesMax });
+      assert.ok(decoded.ok, decoded.ok ? '' : decoded.detail);
+      assert.deepEqual(decoded.batch, batch);
+      const typed: ReplicaMessage | undefined = decoded.batch.messages[0];
+      assert.equal(typed?.type, type);
+    });
+  }
+
+  it('round-trip every message type in one batch', () => {
+    const batch = batchOf(Object.values(fixtures));
+    const decoded = decodePeerBatch(encodePeerBatch(batch), { bytesMax });
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.batch, batch);
+  });
+
+  it('leave absent optional fields absent, not undefined', () => {
+    const withUndefined = { data: new Uint8Array([1]), id: undefined, key: undefined } as unknown as { data: Uint8Array };
+    const accept: ReplicaMessage = { ...fixtures.accept, type: 'accept', ballot, from: 1, instance: 11, value: { ...value, entries: [withUndefined] } };
+    const decoded = decodePeerBatch(encodePeerBatch(batchOf([accept])), { bytesMax });
+    assert.ok(decoded.ok);
+    const message = decoded.batch.messages[0];
+    assert.ok(message?.type === 'accept');
+    const entry = message.value.entries[0];
+    assert.ok(entry !== undefined);
+    assert.deepEqual(Object.keys(entry), ['data']);
+    assert.equal('id' in entry, false);
+    assert.equal('expectedOffset' in entry, false);
+  });
+
+  it('copy entry data out of the received buffer', () => {
+    const bytes = encodePeerBatch(batchOf([fixtures.accept]));
+    const decoded = decodePeerBatch(bytes, { bytesMax });
+    assert.ok(decoded.ok && decoded.batch.messages[0]?.type === 'accept');
+    const data = decoded.batch.messages[0].value.entries[0]?.data;
+    assert.ok(data !== undefined);
+    assert.notEqual(data.buffer, bytes.buffer);
+    assert.equal(Object.getPrototypeOf(data), Uint8Array.prototype);
+  });
+
+  it('reject malformed msgpack', () => {
+    assertProblem(new Uint8Array([0xc1]), 'malformed');
+    assertProblem(encodePeerBatch(batchOf([fixtures.accept])).subarray(0, 20), 'malformed');
+    const good = encodePeerBatch(batchOf([fixtures.fetch]));
+    assertProblem(new Uint8Array([...good, 0x00]), 'malformed', { detail: /extra/i });
+  });
+
+  it('reject a wrong protocol version before looking at the rest', () => {
+    assertProblem(raw({ v: 2, log: 'orders', from: 1, to: 2, messages: [{ type: 'from-the-future' }] }), 'version', { detail: /2/ });
+    assertProblem(raw({ v: '1', log: 'orders', from: 1, to: 2, messages: [] }), 'version');
+  });
+
+  it('reject an unknown message type, a missing field, a negative instance', () => {
+    assertProblem(raw(batchOf([{ type: 'bogus', from: 1 } as unknown as ReplicaMessage])), 'schema', { detail: /messages\.0/ });
+    const { instance: _dropped, ...missing } = fixtures.accepted as { instance: number };
+    assertProblem(raw(batchOf([missing as unknown as ReplicaMessage])), 'schema', { detail: /messages\.0\.instance/ });
+    assertProblem(raw(batchOf([{ ...fixtures.accepted, instance: -1 } as ReplicaMessage])), 'schema', { detail: /instance/ });
+  });
+
+  it('reject fractions, nil optionals, unknown fields, bad log names, foreign senders, missing v', () => {
+    assertProblem(raw(batchOf([{ ...fixtures.fetch, instanceFrom: 1.5 } as ReplicaMessage])), 'schema');
+    const nilId = { ...fixtures.accept, value: { ...value, entries: [{ data: new Uint8Array(), id: null }] } };
+    assertProblem(raw(batchOf([nilId as unknown as ReplicaMessage])), 'schema', { detail: /id/ });
+    assertProblem(raw(batchOf([{ ...fixtures.fetch, extra: 1 } as unknown as ReplicaMessage])), 'schema', { detail: /extra/ });
+    assertProblem(raw({ ...batchOf([]), log: 'a.b' }), 'schema', { detail: /log/ });
+    assertProblem(raw(batchOf([{ ...fixtures.fetch, from: 3 } as ReplicaMessage])), 'schema', { detail: /sender/ });
+    assertProblem(raw({ log: 'orders', from: 1, to: 2, messages: [] }), 'schema', { detail: /^v/ });
+    assertProblem(raw([1, 2, 3]), 'schema');
+  });
+
+  it('enforce string and array bounds', () => {
+    assertProblem(raw(batchOf([{ ...fixtures.accept, value: { ...value, valueId: 'x'.repeat(129) } } as ReplicaMessage])), 'schema');
+    const longId = { ...fixtures.accept, value: { ...value, entries: [{ data: new Uint8Array(), id: 'i'.repeat(257) }] } };
+    assertProblem(raw(batchOf([longId as ReplicaMessage])), 'schema');
+    assertProblem(raw(batchOf(Array.from({ length: 4097 }, () => fixtures.fetch))), 'schema', { detail: /messages/ });
+  });
+
+  it('reject an oversized payload before decoding it', () => {
+    const bytes = encodePeerBatch(batchOf([fixtures.accept]));
+    assertProblem(bytes, 'too-large', { bytesMax: bytes.byteLength - 1 });
+    assert.ok(decodePeerBatch(bytes, { bytesMax: bytes.byteLength }).ok);
+    assertProblem(new Uint8Array(100).fill(0xc1), 'too-large', { bytesMax: 99 });
+  });
+});
+
+describe('client protocol', () => {
+  it('round-trip append requests and replies', () => {
+    const request: AppendRequest = { v: PROTOCOL_VERSION, log: 'orders', entries: value.entries };
+    const decoded = decodeAppendRequest(encodeAppendRequest(request), { bytesMax });
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.request, request);
+    assert.equal('id' in (decoded.request.entries[1] ?? {}), false);
+    const results = [{ status: 'ok', offset: 4 }, { status: 'duplicate', offset: 2 }, { status: 'conflict', offsetNext: 5 }] as const;
+    for (const reply of [{ v: PROTOCOL_VERSION, ok: true, results } as const, errorReply('not-leader', 'ask replica 2', 2)]) {
+      const replied = decodeAppendReply(encodeAppendReply(reply), { bytesMax });
+      assert.ok(replied.ok);
+      assert.deepEqual(replied.reply, reply);
+    }
+  });
+
+  it('refuse empty appends and empty ids or keys', () => {
+    for (const entries of [[], [{ data: new Uint8Array(), id: '' }], [{ data: new Uint8Array(), key: '' }]]) {
+      const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries }), { bytesMax });
+      assert.equal(decoded.ok ? 'ok' : decoded.problem, 'schema');
+    }
+  });
+
+  it('round-trip read requests and replies', () => {
+    const request: ReadRequest = { v: PROTOCOL_VERSION, log: 'orders', from: 0, limit: 100 };
+    const decoded = decodeReadRequest(encodeReadRequest(request), { bytesMax });
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.request, request);
+    const reply = {
+      v: PROTOCOL_VERSION,
+      ok: true,
+      entries: [
+        { offset: 0, data: new Uint8Array([9]), id: 'a', key: 'k', timestampMs: 5 },
+        { offset: 1, data: new Uint8Array([]), timestampMs: 6 },
+      ],
+      offsetNext: 2,
+    } as const;
+    const replied = decodeReadReply(encodeReadReply(reply), { bytesMax });
+    assert.ok(replied.ok);
+    assert.deepEqual(replied.reply, reply);
+    const zeroLimit = decodeReadRequest(raw({ v: 1, log: 'orders', from: 0, limit: 0 }), { bytesMax });
+    assert.equal(zeroLimit.ok ? 'ok' : zeroLimit.problem, 'schema');
+    const badLog = decodeReadRequest(raw({ v: 1, log: 'no.dots', from: 0, limit: 1 }), { bytesMax });
+    assert.equal(badLog.ok ? 'ok' : badLog.problem, 'schema');
+    assert.equal(zeroLimit.ok ? 'ok' : zeroLimit.problem, 'schema');
+  });
+
+  it('round-trip status requests and replies', () => {
+    const decoded = decodeStatusRequest(encodeStatusRequest({ v: PROTOCOL_VERSION, log: 'orders' }), { bytesMax });
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.request, { v: 1, log: 'orders' });
+    const reply = { v: PROTOCOL_VERSION, ok: true, status: { replica: 2, lease: null, positions: [1, 2] } } as const;
+    const replied = decodeStatusReply(encodeStatusReply(reply), { bytesMax });
+    assert.ok(replied.ok);
+    assert.deepEqual(replied.reply, reply);
+  });
+
+  it('build error replies: hint omitted when unknown, message bounded, decode failures mapped', () => {
+    assert.deepEqual(errorReply('overloaded', 'busy'), { v: 1, ok: false, error: { code: 'overloaded', message: 'busy' } });
+    assert.equal('leaderHint' in errorReply('not-leader', 'no leader', null).error, false);
+    assert.equal(errorReply('internal', 'x'.repeat(5000)).error.message.length, 1024);
+    const failure = decodeAppendRequest(raw({ v: 9, entries: [] }), { bytesMax });
+    assert.ok(!failure.ok);
+    assert.equal(errorReplyFor(failure).error.code, 'version');
+    const unknownCode = decodeAppendReply(raw({ v: 1, ok: false, error: { code: 'nope', message: '' } }), { bytesMax });
+    assert.equal(unknownCode.ok ? 'ok' : unknownCode.problem, 'schema');
+  });
+});
+
+describe('subjects', () => {
+  it('build the documented subjects and refuse bad log names', () => {
+    assert.equal(peerSubject({ log: 'orders', replica: 3 }), 'paxlog.orders.peer.3');
+    assert.equal(appendSubject('orders'), 'paxlog.orders.append');
+    assert.equal(readSubject('orders'), 'paxlog.orders.read');
+    assert.equal(statusSubject('orders'), 'paxlog.orders.status');
+    for (const bad of ['', 'a.b', 'a*', '>', 'a b', 'x'.repeat(65)]) {
+      assert.equal(isLogName(bad), false, bad);
+      assert.throws(() => appendSubject(bad), RangeError);
+    }
+    assert.equal(isLogName('A-z_09'), true);
+    assert.throws(() => peerSubject({ log: 'orders', replica: 0 }), RangeError);
+  });
+});
