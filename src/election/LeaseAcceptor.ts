@@ -15,6 +15,8 @@ export interface LeaseAcceptorOptions {
   readonly timing: LeaseTiming;
   /** This replica's own log position, to refuse candidates whose log is behind it. */
   readonly position: () => LogPosition;
+  /** Whether this replica's own candidate holds a lease now. */
+  readonly holding: () => boolean;
   readonly send: (to: ReplicaId, message: LeaseMessage) => void;
 }
 
@@ -59,7 +61,7 @@ export class LeaseAcceptor {
     }
     this.promised = message.ballot;
     const lease = this.lease === null ? null : { holder: this.lease.holder, ticksLeft: this.lease.expiresTick - this.tickNow };
-    this.options.send(message.from, { type: 'lease-promise', from: this.options.id, ballot: message.ballot, lease, position: this.options.position() });
+    this.options.send(message.from, { type: 'lease-promise', from: this.options.id, ballot: message.ballot, lease, holding: this.options.holding(), position: this.options.position() });
   }
 
   onPropose(message: LeaseProposeMessage): void {

@@ -1,7 +1,7 @@
 import { assert } from '../log/assert.js';
 import type { ReplicaId } from '../log/ballot.js';
 import type { Random } from '../log/random.js';
-import { type LeaseBallot, leaseBallotEqual, leaseBallotMake } from './leaseBallot.js';
+import { type LeaseBallot, leaseBallotCompare, leaseBallotEqual, leaseBallotMake } from './leaseBallot.js';
 import type { LeaseTiming } from './limits.js';
 import {
   type LeaseAcceptedMessage,
@@ -34,6 +34,11 @@ export interface LeaseRound {
   readonly answered: Set<ReplicaId>;
   readonly free: Set<ReplicaId>;
   readonly accepted: Set<ReplicaId>;
+  readonly refused: Set<ReplicaId>;
+  /** Leases the acceptors reported, by holder, with the ticks they had left. */
+  readonly leases: Map<ReplicaId, number>;
+  /** Replicas that answered that they hold no lease themselves. */
+  readonly notHolding: Set<ReplicaId>;
   /** Some replica answered with a log ahead of this candidate's. */
   aheadSeen: boolean;
 }
@@ -52,6 +57,8 @@ export class LeaseProposer {
   protected holding: { ballot: LeaseBallot; expiresTick: number } | null = null;
   protected attemptTick: number;
   private known: { holder: ReplicaId; untilTick: number } | null = null;
+  /** The highest ballot this replica asked acceptors to grant: a release must cover it. */
+  private proposedMax: LeaseBallot | null = null;
   /** Replicas that released their lease to shut down: a candidate does not wait for their answer. */
   private readonly departed = new Set<ReplicaId>();
   readonly events: LeaseEvent[] = [];
@@ -119,7 +126,12 @@ export class LeaseProposer {
     const round = this.roundSeenMax + 1;
     this.roundSeenMax = round;
     const ballot = leaseBallotMake({ round, epoch: this.options.epoch, replica: this.options.id });
-    this.round = {
+    this.round = this.roundCreate(ballot);
+    this.options.broadcast({ type: 'lease-prepare', from: this.options.id, ballot, position: this.options.position() });
+  }
+
+  protected roundCreate(ballot: LeaseBallot): LeaseRound {
+    return {
       ballot,
       startedTick: this.tickNow,
       expiresTick: this.tickNow + this.options.timing.holderTicks,
@@ -128,14 +140,17 @@ export class LeaseProposer {
       answered: new Set(),
       free: new Set(),
       accepted: new Set(),
+      refused: new Set(),
+      leases: new Map(),
+      notHolding: new Set(),
       aheadSeen: false,
     };
-    this.options.broadcast({ type: 'lease-prepare', from: this.options.id, ballot, position: this.options.position() });
   }
 
   /** Phase 2 for the current round (also what a renewal that skipped Phase 1 would do). */
   protected propose(round: LeaseRound): void {
     round.phase = 'propose';
+    if (this.proposedMax === null || leaseBallotCompare(round.ballot, this.proposedMax) > 0) this.proposedMax = round.ballot;
     this.options.broadcast({ type: 'lease-propose', from: this.options.id, ballot: round.ballot });
   }
 
@@ -143,10 +158,12 @@ export class LeaseProposer {
     const round = this.round;
     if (round === null || round.phase !== 'prepare' || !leaseBallotEqual(message.ballot, round.ballot)) return;
     this.answered(round, message.from, message.position);
+    if (!message.holding) round.notHolding.add(message.from);
     if (message.lease === null || message.lease.holder === this.options.id) {
       round.free.add(message.from);
     } else {
-      this.known = { holder: message.lease.holder, untilTick: this.tickNow + message.lease.ticksLeft };
+      const ticksLeft = Math.max(round.leases.get(message.lease.holder) ?? 0, message.lease.ticksLeft);
+      round.leases.set(message.lease.holder, ticksLeft);
     }
     this.decide(round);
   }
@@ -193,7 +210,14 @@ export class LeaseProposer {
     this.observe(message.promised.round);
     const round = this.round;
     if (round === null || !leaseBallotEqual(message.ballot, round.ballot)) return;
-    this.failRound(message.reason);
+    if (round.phase === 'prepare') {
+      this.failRound(message.reason);
+      return;
+    }
+    // In Phase 2 a minority may refuse while a majority grants: fail only when no majority can.
+    round.refused.add(message.from);
+    const possible = this.options.peers.filter((peer) => round.accepted.has(peer) || !(round.refused.has(peer) || this.departed.has(peer)));
+    if (possible.length < this.quorum) this.failRound(message.reason);
   }
 
   /** A holder gave its lease back: forget it and try soon, after a short random back-off. */
@@ -215,13 +239,29 @@ export class LeaseProposer {
     if (holding === null) return;
     this.holding = null;
     this.events.push('released');
-    this.options.broadcast({ type: 'lease-release', from: this.options.id, ballot: holding.ballot });
+    // A renewal may have been granted by some acceptors after `holding` was set: release it too.
+    const ballot = this.proposedMax !== null && leaseBallotCompare(this.proposedMax, holding.ballot) > 0 ? this.proposedMax : holding.ballot;
+    this.options.broadcast({ type: 'lease-release', from: this.options.id, ballot });
   }
 
   private failRound(reason: 'ballot' | 'behind' | 'held' | 'timeout'): void {
-    assert(this.round !== null, 'failing a round that is not running');
+    const round = this.round;
+    assert(round !== null, 'failing a round that is not running');
     this.round = null;
+    this.learnHolder(round);
     const waitUntil = reason === 'held' && this.known !== null ? this.known.untilTick : this.tickNow;
     this.attemptTick = waitUntil + this.backoffTicks(reason);
+  }
+
+  /**
+   * Remembers a reported lease as the holder to wait for, unless its holder released it or said it
+   * holds nothing: such a lease is left over from a failed round, and only its owner can reclaim it
+   * before it expires, so waiting for it would only delay everyone.
+   */
+  private learnHolder(round: LeaseRound): void {
+    for (const [holder, ticksLeft] of round.leases) {
+      if (this.departed.has(holder) || round.notHolding.has(holder)) continue;
+      this.known = { holder, untilTick: this.tickNow + ticksLeft };
+    }
   }
 }

@@ -38,7 +38,7 @@ export class PaxosLease {
   constructor(options: PaxosLeaseOptions) {
     this.timing = leaseTiming({ ...leaseLimitsDefault, ...options.limits });
     const send = (to: ReplicaId, message: LeaseMessage) => this.outbox.push({ to, message });
-    this.acceptor = this.createAcceptor({ id: options.id, timing: this.timing, position: options.position, send });
+    this.acceptor = this.createAcceptor({ id: options.id, timing: this.timing, position: options.position, holding: () => this.proposer.isHolder, send });
     this.proposer = this.createProposer({
       id: options.id,
       epoch: options.epoch,

@@ -27,6 +27,9 @@ export interface LeasePromiseMessage {
   readonly from: ReplicaId;
   readonly ballot: LeaseBallot;
   readonly lease: { readonly holder: ReplicaId; readonly ticksLeft: number } | null;
+  /** Whether the answering replica itself believes it holds a lease now: an acceptor may still
+   * report a lease of a replica whose round failed after some acceptors granted it. */
+  readonly holding: boolean;
   /** The acceptor's own log position, so a candidate learns that a more up-to-date replica is alive. */
   readonly position: LogPosition;
 }

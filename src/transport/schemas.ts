@@ -92,6 +92,7 @@ export const leaseMessageSchemas = [
     from: replicaIdSchema,
     ballot: leaseBallotSchema,
     lease: z.strictObject({ holder: replicaIdSchema, ticksLeft: countSchema }).nullable(),
+    holding: z.boolean(),
     position: logPositionSchema,
   }),
   z.strictObject({ type: z.literal('lease-propose'), from: replicaIdSchema, ballot: leaseBallotSchema }),

@@ -91,17 +91,7 @@ class NoBackoff extends LeaseProposer {
 class RenewalSkipsPhase1 extends LeaseProposer {
   protected override renew(): void {
     if (this.holding === null) return;
-    const round = {
-      ballot: this.holding.ballot,
-      startedTick: this.tickNow,
-      expiresTick: this.tickNow + this.options.timing.holderTicks,
-      phase: 'propose' as const,
-      renewal: true,
-      answered: new Set<number>(),
-      free: new Set<number>(),
-      accepted: new Set<number>(),
-      aheadSeen: false,
-    };
+    const round = this.roundCreate(this.holding.ballot);
     this.round = round;
     this.propose(round);
   }

@@ -59,7 +59,7 @@ const fixtures: Record<ReplicaMessage['type'], ReplicaMessage> = {
   fetch: { type: 'fetch', from: 1, instanceFrom: 11 },
   fetched: { type: 'fetched', from: 1, values: [{ instance: 11, value }, { instance: 12, value: noop }], committedInstance: 12 },
   'lease-prepare': { type: 'lease-prepare', from: 1, ballot: leaseBallot, position },
-  'lease-promise': { type: 'lease-promise', from: 1, ballot: leaseBallot, lease: { holder: 2, ticksLeft: 150 }, position },
+  'lease-promise': { type: 'lease-promise', holding: false, from: 1, ballot: leaseBallot, lease: { holder: 2, ticksLeft: 150 }, position },
   'lease-propose': { type: 'lease-propose', from: 1, ballot: leaseBallot },
   'lease-accepted': { type: 'lease-accepted', from: 1, ballot: leaseBallot },
   'lease-reject': { type: 'lease-reject', from: 1, ballot: leaseBallot, promised: { round: 9, epoch: 1, replica: 3 }, reason: 'behind', position },
