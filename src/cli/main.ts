@@ -13,7 +13,10 @@ ${devUsage}
 ${statusUsage}
 `;
 
-const flagNames = ['id', 'peers', 'logs', 'data', 'nats', 'tick-ms', 'lease-ticks', 'log-level', 'config', 'log'] as const;
+const flagNames = [
+  'id', 'peers', 'logs', 'data', 'nats', 'tick-ms', 'lease-ticks', 'log-level', 'config', 'log',
+  'message-bytes-max', 'linger-ms', 'inflight-instances-max', 'batch-entries-max',
+] as const;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

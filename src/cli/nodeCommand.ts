@@ -4,7 +4,8 @@ import { ReplicaProcess } from '../node/ReplicaProcess.js';
 import { intList, textList } from './args.js';
 
 export const nodeUsage = `paxlog node --id N --peers 1,2,3 --logs LOG[,LOG] --data DIR --nats URL
-  [--tick-ms 10] [--lease-ticks 200] [--log-level info] [--config FILE.json]
+  [--tick-ms 10] [--lease-ticks 200] [--linger-ms 1] [--batch-entries-max 4096]
+  [--inflight-instances-max 32] [--message-bytes-max 8388608] [--log-level info] [--config FILE.json]
 Runs one replica process. Flags override the JSON config file; every field is validated.`;
 
 /** `paxlog node`: one replica process, until SIGTERM or SIGINT. */
@@ -20,6 +21,8 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
     if (typeof values['tick-ms'] === 'string') flags['tickMs'] = Number(values['tick-ms']);
     if (typeof values['lease-ticks'] === 'string') flags['leaseTicks'] = Number(values['lease-ticks']);
     if (typeof values['log-level'] === 'string') flags['logLevel'] = values['log-level'];
+    const numeric: Array<[string, string]> = [['message-bytes-max', 'messageBytesMax'], ['linger-ms', 'lingerMs'], ['inflight-instances-max', 'inflightInstancesMax'], ['batch-entries-max', 'batchEntriesMax']];
+    for (const [flag, field] of numeric) if (typeof values[flag] === 'string') flags[field] = Number(values[flag]);
     config = nodeConfigLoad({ file: typeof values['config'] === 'string' ? values['config'] : undefined, flags });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -81,10 +81,8 @@ export class ClientEndpoint {
     return this.offsetCommitted;
   }
 
-  private refuse(msg: Msg, code: ErrorCode, message: string): void {
-    this.options.counters.add(`refused.${code}`);
-    if (msg.reply !== undefined && msg.reply !== '') msg.respond(encodeAppendReply(errorReply(code, message)));
-    else this.options.counters.drop(`request-${code}`);
+  private otherLog(log: string): string {
+    return `unknown log ${log}: this subject serves log ${this.options.log}`;
   }
 
   private onAppend(error: Error | null, msg: Msg): void {
@@ -95,7 +93,7 @@ export class ClientEndpoint {
       return;
     }
     if (decoded.request.log !== this.options.log) {
-      this.refuse(msg, 'unknown-log', `this subject serves log ${this.options.log}, not ${decoded.request.log}`);
+      this.reply(msg, encodeAppendReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
       return;
     }
     let bytes = 0;
@@ -120,7 +118,7 @@ export class ClientEndpoint {
       return;
     }
     if (decoded.request.log !== this.options.log) {
-      this.reply(msg, encodeReadReply(errorReply('unknown-log', `this subject serves log ${this.options.log}, not ${decoded.request.log}`)), 'unknown-log');
+      this.reply(msg, encodeReadReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
       return;
     }
     const limit = Math.min(decoded.request.limit, readEntriesMax);
@@ -134,6 +132,10 @@ export class ClientEndpoint {
     const decoded = decodeStatusRequest(msg.data, { bytesMax: this.options.messageBytesMax });
     if (!decoded.ok) {
       this.reply(msg, encodeStatusReply(errorReplyFor(decoded)), decoded.problem);
+      return;
+    }
+    if (decoded.request.log !== this.options.log) {
+      this.reply(msg, encodeStatusReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
       return;
     }
     this.respond(msg, encodeStatusReply({ v: PROTOCOL_VERSION, ok: true, status: this.options.status() }));

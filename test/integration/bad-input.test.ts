@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { encode } from '@msgpack/msgpack';
+import { PaxlogClient } from '../../src/client/PaxlogClient.js';
+import { DevCluster } from '../../src/dev/DevCluster.js';
+import { decodeAppendReply } from '../../src/transport/clientWire.js';
+import { appendSubject, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
+import { leaderOf, waitFor } from '../helpers/clusterChecks.js';
+
+const log = 'orders';
+const messageBytesMax = 64 * 1024;
+
+describe('bad input at every subject: an error reply naming the problem, or a counted drop; state unchanged', { concurrency: false }, () => {
+  let dataDir = '';
+  let cluster: DevCluster;
+  let client: PaxlogClient;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'paxlog-bad-input-'));
+    cluster = await DevCluster.start({ dataDir, logs: [log], nodeFlags: ['--message-bytes-max', String(messageBytesMax)] });
+    client = await PaxlogClient.connect({ servers: cluster.url, log });
+    await client.append([{ id: 'first', data: new Uint8Array([1]) }]);
+  });
+
+  after(async () => {
+    await client.close();
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const cases: Array<[string, () => Uint8Array, string]> = [
+    ['malformed msgpack', () => new Uint8Array([0xc1, 0xc1, 0xc1]), 'malformed'],
+    ['a message that fails the schema', () => encode({ v: 1, log, entries: 'not a list', from: 'x', limit: 'y' }), 'schema'],
+    ['a wrong protocol version', () => encode({ v: 99, log, entries: [] }), 'version'],
+    ['an unknown log', () => new Uint8Array(), 'unknown-log'],
+    ['a payload over the limit', () => encode({ v: 1, log, entries: [{ data: new Uint8Array(messageBytesMax + 1) }] }), 'too-large'],
+  ];
+
+  for (const [subjectName, subject] of [['append', appendSubject(log)], ['read', readSubject(log)], ['status', statusSubject(log)]] as const) {
+    for (const [what, body, code] of cases) {
+      it(`${subjectName}: ${what} gets an error reply with code ${code}`, async () => {
+        const before = await positions();
+        const bytes = code === 'unknown-log' ? validBodyFor(subjectName, 'nosuchlog') : body();
+        const reply = await client.nc.request(subject, bytes, { timeout: 5_000 });
+        const decoded = decodeAppendReply(reply.data, { bytesMax: 1 << 20 });
+        assert.ok(decoded.ok, 'the error reply itself is well formed');
+        assert.equal(decoded.reply.ok, false);
+        assert.equal(!decoded.reply.ok && decoded.reply.error.code, code);
+        assert.deepEqual(await positions(), before, 'the replicas state is unchanged');
+      });
+    }
+  }
+
+  it('peer subjects: bad messages without a reply subject are dropped and counted; the replica keeps working', async () => {
+    const leader = await leaderOf(client);
+    const target = cluster.peers.find((id) => id !== leader)!;
+    const before = await positions();
+    const subject = peerSubject({ log, replica: target });
+    client.nc.publish(subject, new Uint8Array([0xc1]));
+    client.nc.publish(subject, encode({ v: 1, log, from: leader, to: target, messages: [{ type: 'nonsense' }] }));
+    client.nc.publish(subject, encode({ v: 7, log, from: leader, to: target, messages: [] }));
+    client.nc.publish(subject, encode({ v: 1, log: 'otherlog', from: leader, to: target, messages: [] }));
+    client.nc.publish(subject, new Uint8Array(messageBytesMax + 1));
+    const counters = await waitFor('the drops to be counted', async () => {
+      const status = (await client.status({ waitMs: 200 })).find((s) => Number(s['id']) === target);
+      const c = (status?.['counters'] ?? {}) as Record<string, number>;
+      const all = ['malformed', 'schema', 'version', 'misaddressed', 'too-large'].every((p) => (c[`dropped.peer-${p}`] ?? 0) >= 1);
+      return all ? c : null;
+    });
+    assert.ok(counters);
+    assert.deepEqual(await positions(), before, 'nothing changed');
+    const [result] = await client.append([{ id: 'after-bad-input', data: new Uint8Array([2]) }]);
+    assert.equal(result?.status, 'ok');
+  });
+
+  /** A request that is valid in every way but names another log than its subject's. */
+  function validBodyFor(subject: 'append' | 'read' | 'status', other: string): Uint8Array {
+    if (subject === 'append') return encode({ v: 1, log: other, entries: [{ data: new Uint8Array([1]) }] });
+    if (subject === 'read') return encode({ v: 1, log: other, from: 0, limit: 1 });
+    return encode({ v: 1, log: other });
+  }
+
+  async function positions(): Promise<string> {
+    const statuses = await client.status({ waitMs: 200 });
+    return JSON.stringify(statuses.map((s) => [s['id'], s['committedInstance'], s['acceptedInstanceMax'], s['offsetNext']]));
+  }
+});
