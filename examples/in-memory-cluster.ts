@@ -11,7 +11,7 @@ import {
   MemoryStateMachine,
   MultiPaxos,
   SeededRandom,
-} from '../src/mod.js';
+} from '../src/log/mod.js';
 
 const peers = [1, 2, 3];
 const replicas = peers.map((id) => {

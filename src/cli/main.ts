@@ -20,6 +20,10 @@ const flagNames = [
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(usage);
+    return command === undefined ? 2 : 0;
+  }
   const options = Object.fromEntries(flagNames.map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -40,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return statusCommand(values);
     default:
-      process.stderr.write(command === undefined ? usage : `unknown command ${command}\n\n${usage}`);
+      process.stderr.write(`unknown command ${command}\n\n${usage}`);
       return 2;
   }
 }

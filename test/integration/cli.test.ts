@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { cliCommand } from '../../src/dev/DevCluster.js';
+import { waitFor } from '../helpers/clusterChecks.js';
+
+const run = promisify(execFile);
+const [node, ...prefix] = cliCommand();
+
+async function paxlog(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(node!, [...prefix, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the paxlog command', () => {
+  it('paxlog node refuses a bad config and names each bad field', async () => {
+    const result = await paxlog(['node', '--id', '4', '--peers', '1,2,x', '--logs', 'bad.name', '--data', '/tmp/x', '--nats', 'http://nope']);
+    assert.equal(result.code, 2);
+    for (const field of ['peers', 'logs', 'natsUrl']) assert.match(result.stderr, new RegExp(`${field}`), `names ${field}`);
+  });
+
+  it('paxlog dev runs a cluster, paxlog status prints its table, and Ctrl-C stops everything', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
+    const dev = spawn(node!, [...prefix, 'dev', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    dev.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    try {
+      const url = await waitFor('paxlog dev to print its NATS URL', async () => /nats:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]);
+      const status = await waitFor('a leader in paxlog status', async () => {
+        const result = await paxlog(['status', '--nats', url, '--log', 'default']);
+        return result.code === 0 && /\n\d+\s+yes\s/.test(result.stdout) ? result.stdout : null;
+      });
+      assert.match(status, /replica\s+serving\s+lease holder\s+lease left ms\s+committed inst\s+accepted inst\s+committed offset\s+lag inst/);
+      assert.equal(status.trim().split('\n').length, 5, 'a header line plus one line per replica');
+      const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+      dev.kill('SIGINT');
+      assert.equal(await exited, 0);
+      assert.ok(existsSync(join(dataDir, 'r1', 'default.sqlite')));
+      const after = await paxlog(['status', '--nats', url, '--log', 'default']);
+      assert.notEqual(after.code, 0, 'nothing answers once dev has stopped');
+    } finally {
+      if (dev.exitCode === null) dev.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
