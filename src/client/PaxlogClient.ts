@@ -1,7 +1,7 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
+import { Observable } from 'rxjs';
 import type { ReplicaId } from '../log/ballot.js';
 import type { CommittedEntry, Entry, EntryResult } from '../log/types.js';
-import type { ErrorCode } from '../transport/clientSchemas.js';
 import {
   decodeAppendReply,
   decodeReadReply,
@@ -10,72 +10,198 @@ import {
   encodeReadRequest,
   encodeStatusRequest,
 } from '../transport/clientWire.js';
+import type { ReadRequest } from '../transport/clientSchemas.js';
 import { appendSubject, readSubject, statusSubject } from '../transport/subjects.js';
 import { PROTOCOL_VERSION } from '../transport/wire.js';
+import { ConflictError, errorFor, NoLeaderError, PaxlogError, TimeoutError } from './errors.js';
+import { Producer, type ProducerOptions } from './Producer.js';
 
-/** A failed request, with the replica's error code (or `timeout` when the deadline passed). */
-export class PaxlogError extends Error {
-  override readonly name = 'PaxlogError';
+export { ConflictError, NoLeaderError, PaxlogError, PayloadTooLargeError, RequestError, TimeoutError } from './errors.js';
 
-  constructor(
-    readonly code: ErrorCode | 'no-leader',
-    message: string,
-    readonly leaderHint: ReplicaId | null = null,
-  ) {
-    super(message);
-  }
+/** A committed entry as a stream delivers it. */
+export interface StreamEntry {
+  readonly offset: number;
+  readonly key: string | undefined;
+  readonly id: string | undefined;
+  readonly data: Uint8Array;
+  /** The leader's clock when the entry's batch was proposed, made non-decreasing along the log. */
+  readonly timestamp: number;
 }
 
-/** Errors worth another try: the leader may be changing, or the connection coming back. */
-const retriable = new Set<string>(['not-leader', 'superseded', 'overloaded', 'timeout', 'no-leader']);
+export interface StreamOptions {
+  /** The first offset wanted. */
+  readonly from: number;
+  /** Only entries with this key; offsets then skip the others. */
+  readonly key?: string;
+  /** Read from this replica only (by default: any replica). */
+  readonly replica?: ReplicaId;
+  /** Entries asked for per request: the stream's credit. At most two pages are held at once. */
+  readonly pageEntriesMax?: number;
+  /** How long a caught-up read waits for new entries before it asks again. */
+  readonly waitMs?: number;
+}
 
+export interface AppendOptions {
+  readonly key?: string;
+  /** Makes retries idempotent; generated when absent. */
+  readonly id?: string;
+  /** The entry commits only if it lands exactly at this offset (optimistic concurrency). */
+  readonly expectedOffset?: number;
+  readonly timeoutMs?: number;
+}
+
+/** Server answers worth another try: the leader may be changing, or the connection coming back. */
+const retriable = new Set<string>(['not-leader', 'superseded', 'overloaded', 'timeout']);
 const replyBytesMax = 64 << 20;
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /**
- * A small paxlog client over NATS request/reply. Appends retry across leader changes and
- * reconnects until their deadline; give entries an `id` to make those retries idempotent.
+ * The paxlog client, over plain NATS request/reply. Appends retry across leader changes and
+ * reconnects until their deadline, safely because every entry carries an id. Streams replay from
+ * storage in pages, then continue live, with contiguous offsets.
  */
 export class PaxlogClient {
   private constructor(
     readonly nc: NatsConnection,
     readonly log: string,
+    private readonly ownsConnection: boolean,
   ) {}
 
   static async connect(options: { servers: string; log: string; name?: string }): Promise<PaxlogClient> {
     const nc = await connect({ servers: options.servers, name: options.name ?? 'paxlog-client', maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-    return new PaxlogClient(nc, options.log);
+    return new PaxlogClient(nc, options.log, true);
   }
 
-  async append(entries: readonly Entry[], options: { timeoutMs?: number; attemptMs?: number } = {}): Promise<EntryResult[]> {
+  /** A client for another log over the same connection. */
+  forLog(log: string): PaxlogClient {
+    return new PaxlogClient(this.nc, log, false);
+  }
+
+  /** Appends one entry; resolves with its offset (the original one if the id was committed before). */
+  async append(data: Uint8Array, options: AppendOptions = {}): Promise<{ offset: number; duplicate: boolean }> {
+    const entry: { data: Uint8Array; id: string; key?: string; expectedOffset?: number } = { data, id: options.id ?? nuid.next() };
+    if (options.key !== undefined) entry.key = options.key;
+    if (options.expectedOffset !== undefined) entry.expectedOffset = options.expectedOffset;
+    const [result] = await this.appendEntries([entry], options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+    if (result === undefined) throw new PaxlogError('internal', 'no result for the entry');
+    if (result.status === 'conflict') throw new ConflictError(`expected offset ${options.expectedOffset} is stale: the next offset is ${result.offsetNext}`, result.offsetNext);
+    return { offset: result.offset, duplicate: result.status === 'duplicate' };
+  }
+
+  /** Appends entries as one batch (decided together); one result per entry. */
+  async appendEntries(entries: readonly Entry[], options: { timeoutMs?: number; attemptMs?: number } = {}): Promise<EntryResult[]> {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     const body = encodeAppendRequest({ v: PROTOCOL_VERSION, log: this.log, entries });
-    let last: PaxlogError = new PaxlogError('timeout', 'append timed out');
+    let last: PaxlogError = new TimeoutError('timeout', 'append timed out');
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       try {
-        const msg = await this.nc.request(appendSubject(this.log), body, { timeout: Math.min(options.attemptMs ?? 2_000, Math.max(1, deadline - Date.now())) });
+        const msg = await this.nc.request(appendSubject(this.log), body, { timeout: Math.min(options.attemptMs ?? 5_000, Math.max(1, deadline - Date.now())) });
         const decoded = decodeAppendReply(msg.data, { bytesMax: replyBytesMax });
-        if (!decoded.ok) throw new PaxlogError('malformed', `bad reply: ${decoded.detail}`);
-        const reply = decoded.reply;
-        if (reply.ok) return [...reply.results];
-        last = new PaxlogError(reply.error.code, reply.error.message, reply.error.leaderHint ?? null);
-        if (!retriable.has(reply.error.code)) throw last;
+        if (!decoded.ok) throw new PaxlogError(decoded.problem, `bad reply: ${decoded.detail}`);
+        if (decoded.reply.ok) return [...decoded.reply.results];
+        const { code, message, leaderHint } = decoded.reply.error;
+        last = errorFor(code, message, leaderHint ?? null);
+        if (!retriable.has(code)) throw last;
       } catch (error) {
         if (error instanceof PaxlogError && !retriable.has(error.code)) throw error;
-        if (!(error instanceof PaxlogError)) last = new PaxlogError('no-leader', `no leader answered: ${(error as Error).message}`);
+        if (!(error instanceof PaxlogError)) last = new NoLeaderError('no-leader', `no leader answered: ${(error as Error).message}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * 2 ** Math.min(attempt, 6))));
+      await sleep(Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
     }
     throw last;
   }
 
+  /** A batching producer: many appends share one request; each caller gets its own result. */
+  producer(options: ProducerOptions = {}): Producer {
+    return new Producer({ ...options, send: (entries) => this.appendEntries(entries) });
+  }
+
   /** A page of committed entries from `from`, from any replica or from one. */
-  async read(options: { from: number; limit: number; replica?: ReplicaId; timeoutMs?: number }): Promise<{ entries: CommittedEntry[]; offsetNext: number }> {
+  async read(options: { from: number; limit: number; key?: string; replica?: ReplicaId; waitMs?: number; timeoutMs?: number }): Promise<{ entries: CommittedEntry[]; offsetNext: number }> {
     const subject = options.replica === undefined ? readSubject(this.log) : `${readSubject(this.log)}.${options.replica}`;
-    const msg = await this.nc.request(subject, encodeReadRequest({ v: PROTOCOL_VERSION, log: this.log, from: options.from, limit: options.limit }), { timeout: options.timeoutMs ?? 5_000 });
+    const request: ReadRequest = {
+      v: PROTOCOL_VERSION,
+      log: this.log,
+      from: options.from,
+      limit: options.limit,
+      ...(options.key === undefined ? {} : { key: options.key }),
+      ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+    };
+    const timeout = options.timeoutMs ?? (options.waitMs ?? 0) + 5_000;
+    const msg = await this.nc.request(subject, encodeReadRequest(request), { timeout });
     const decoded = decodeReadReply(msg.data, { bytesMax: replyBytesMax });
-    if (!decoded.ok) throw new PaxlogError('malformed', `bad reply: ${decoded.detail}`);
-    if (!decoded.reply.ok) throw new PaxlogError(decoded.reply.error.code, decoded.reply.error.message);
+    if (!decoded.ok) throw new PaxlogError(decoded.problem, `bad reply: ${decoded.detail}`);
+    if (!decoded.reply.ok) throw errorFor(decoded.reply.error.code, decoded.reply.error.message, null);
     return { entries: [...decoded.reply.entries], offsetNext: decoded.reply.offsetNext };
+  }
+
+  /**
+   * Committed entries from `from` on, forever: pages replayed from storage, then a live tail by
+   * long polls, one page ahead at most. Reads retry through leader changes, reconnects and replica
+   * restarts, and offsets are checked: never a gap, never a duplicate. `break` releases everything.
+   */
+  async *entries(options: StreamOptions): AsyncGenerator<StreamEntry> {
+    const limit = options.pageEntriesMax ?? 4_096;
+    const waitMs = options.waitMs ?? 5_000;
+    let next = options.from;
+    const ask = (from: number) => {
+      const page = this.readRetrying({ ...options, from, limit, waitMs });
+      page.catch(() => undefined); // a page still in flight when the consumer stops
+      return page;
+    };
+    let pending = ask(next);
+    for (;;) {
+      const page = await pending;
+      const offsetNext = page.offsetNext;
+      pending = ask(offsetNext);
+      for (const entry of page.entries) {
+        const contiguous = options.key === undefined ? entry.offset === next : entry.offset >= next;
+        if (!contiguous) throw new PaxlogError('internal', `stream expected offset ${next}, got ${entry.offset}`);
+        next = entry.offset + 1;
+        yield { offset: entry.offset, key: entry.key, id: entry.id, data: entry.data, timestamp: entry.timestampMs };
+      }
+      if (offsetNext < next) throw new PaxlogError('internal', `stream went back from ${next} to ${offsetNext}`);
+      next = offsetNext;
+    }
+  }
+
+  /** `entries()` as an RxJS Observable; unsubscribing stops the reads. */
+  stream(options: StreamOptions): Observable<StreamEntry> {
+    return new Observable<StreamEntry>((subscriber) => {
+      const iterator = this.entries(options);
+      let stopped = false;
+      void (async () => {
+        try {
+          for (let item = await iterator.next(); !item.done && !stopped; item = await iterator.next()) subscriber.next(item.value);
+        } catch (error) {
+          if (!stopped) subscriber.error(error);
+        }
+      })();
+      return () => {
+        stopped = true;
+        void iterator.return(undefined);
+      };
+    });
+  }
+
+  private async readRetrying(options: StreamOptions & { from: number; limit: number; waitMs: number }): Promise<{ entries: CommittedEntry[]; offsetNext: number }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.read({
+          from: options.from,
+          limit: options.limit,
+          waitMs: options.waitMs,
+          ...(options.key === undefined ? {} : { key: options.key }),
+          ...(options.replica === undefined ? {} : { replica: options.replica }),
+        });
+      } catch (error) {
+        if (error instanceof PaxlogError && !retriable.has(error.code)) throw error;
+        await sleep(Math.min(500, 10 * 2 ** Math.min(attempt, 6)));
+      }
+    }
   }
 
   /** Every replica's status, gathered for `waitMs`. */
@@ -92,6 +218,6 @@ export class PaxlogClient {
   }
 
   async close(): Promise<void> {
-    await this.nc.drain().catch(() => this.nc.close());
+    if (this.ownsConnection) await this.nc.drain().catch(() => this.nc.close());
   }
 }

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ReplicaId } from '../log/ballot.js';
-import { type CommittedBatch, type CommittedEntry, type Entry, entryBytes, type EntryResult } from '../log/types.js';
-import type { ErrorCode } from '../transport/clientSchemas.js';
+import { type CommittedEntry, entryBytes } from '../log/types.js';
+import type { ReadRequest } from '../transport/clientSchemas.js';
 import {
   decodeAppendRequest,
   decodeReadRequest,
@@ -15,13 +15,10 @@ import {
 import { appendSubject, readSubject, statusSubject } from '../transport/subjects.js';
 import { PROTOCOL_VERSION } from '../transport/wire.js';
 import type { Counters } from './Counters.js';
+import type { PendingAppend } from './PendingAppend.js';
+import { ReadWaiters } from './ReadWaiters.js';
 
-/** An append request waiting for its batch's outcome. */
-export interface PendingAppend {
-  readonly msg: Msg;
-  readonly entries: readonly Entry[];
-  readonly bytes: number;
-}
+export type ReadPage = (options: { from: number; entriesMax: number; bytesMax: number; key?: string }) => { entries: CommittedEntry[]; offsetNext: number };
 
 export interface ClientEndpointOptions {
   readonly log: string;
@@ -30,23 +27,27 @@ export interface ClientEndpointOptions {
   readonly counters: Counters;
   readonly messageBytesMax: number;
   readonly onAppend: (pending: PendingAppend) => void;
-  readonly read: (request: { from: number; limit: number }) => CommittedEntry[];
+  readonly readPage: ReadPage;
   readonly status: () => Record<string, unknown>;
 }
 
-/** Most entries a read reply carries, whatever the request asks. */
+/** Entries and bytes one read reply carries at most, whatever the request asks (under NATS's 1 MB). */
 export const readEntriesMax = 4_096;
+export const readBytesMax = 512 * 1024;
+/** Long-poll reads one log's replica holds at once. */
+export const readWaitersMax = 4_096;
 
 /**
- * The client-facing subjects of one log on one replica. Appends are taken only while this replica
+ * The msgpack client subjects of one log on one replica. Appends are taken only while this replica
  * serves as leader (a queue group, so each request reaches one replica); reads and status are
  * answered by every replica. Every request is decoded and checked; a bad one gets an error reply
- * naming the problem, and the replica's state is untouched.
+ * naming the problem, and the replica's state is untouched. A read that finds nothing committed
+ * yet may wait (a long poll): that is how streams tail the log without the replica pushing.
  */
 export class ClientEndpoint {
   private readonly subscriptions: Subscription[] = [];
   private appendSubscription: Subscription | null = null;
-  private offsetCommitted = 0;
+  private readonly waiters = new ReadWaiters(readWaitersMax);
 
   constructor(private readonly options: ClientEndpointOptions) {}
 
@@ -57,6 +58,10 @@ export class ClientEndpoint {
       nc.subscribe(`${readSubject(log)}.${id}`, { callback: (error, msg) => this.onRead(error, msg) }),
       nc.subscribe(statusSubject(log), { callback: (error, msg) => this.onStatus(error, msg) }),
     );
+  }
+
+  get readWaiters(): number {
+    return this.waiters.size;
   }
 
   /** Takes appends only while serving, so a plain NATS request reaches the leader. */
@@ -72,13 +77,9 @@ export class ClientEndpoint {
     }
   }
 
-  /** The in-order learner pipeline hands over every committed batch, strictly in instance order. */
-  committed(batch: CommittedBatch): void {
-    this.offsetCommitted = batch.offsetNext;
-  }
-
-  get offsetNext(): number {
-    return this.offsetCommitted;
+  /** New entries are durable up to `offsetNext`: answer the reads waiting for them. */
+  committed(offsetNext: number): void {
+    this.waiters.wake(offsetNext);
   }
 
   private otherLog(log: string): string {
@@ -98,16 +99,15 @@ export class ClientEndpoint {
     }
     let bytes = 0;
     for (const entry of decoded.request.entries) bytes += entryBytes(entry);
-    this.options.onAppend({ msg, entries: decoded.request.entries, bytes });
-  }
-
-  succeed(pending: PendingAppend, results: readonly EntryResult[]): void {
-    this.respond(pending.msg, encodeAppendReply({ v: PROTOCOL_VERSION, ok: true, results }));
-  }
-
-  fail(pending: PendingAppend, failure: { code: ErrorCode; message: string; leaderHint: ReplicaId | null }): void {
-    this.options.counters.add(`refused.${failure.code}`);
-    this.respond(pending.msg, encodeAppendReply(errorReply(failure.code, failure.message, failure.leaderHint)));
+    this.options.onAppend({
+      entries: decoded.request.entries,
+      bytes,
+      succeed: (results) => this.respond(msg, encodeAppendReply({ v: PROTOCOL_VERSION, ok: true, results })),
+      fail: (failure) => {
+        this.options.counters.add(`refused.${failure.code}`);
+        this.respond(msg, encodeAppendReply(errorReply(failure.code, failure.message, failure.leaderHint)));
+      },
+    });
   }
 
   private onRead(error: Error | null, msg: Msg): void {
@@ -117,14 +117,31 @@ export class ClientEndpoint {
       this.reply(msg, encodeReadReply(errorReplyFor(decoded)), decoded.problem);
       return;
     }
-    if (decoded.request.log !== this.options.log) {
-      this.reply(msg, encodeReadReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
+    const request = decoded.request;
+    if (request.log !== this.options.log) {
+      this.reply(msg, encodeReadReply(errorReply('unknown-log', this.otherLog(request.log))), 'unknown-log');
       return;
     }
-    const limit = Math.min(decoded.request.limit, readEntriesMax);
-    const entries = this.options.read({ from: decoded.request.from, limit });
-    const offsetNext = entries.length === 0 ? decoded.request.from : entries[entries.length - 1]!.offset + 1;
-    this.respond(msg, encodeReadReply({ v: PROTOCOL_VERSION, ok: true, entries, offsetNext }));
+    const answer = () => this.respond(msg, encodeReadReply({ v: PROTOCOL_VERSION, ok: true, ...this.page(request) }));
+    const page = this.page(request);
+    const waitMs = request.waitMs ?? 0;
+    if (page.entries.length > 0 || page.offsetNext > request.from || waitMs === 0) {
+      this.respond(msg, encodeReadReply({ v: PROTOCOL_VERSION, ok: true, ...page }));
+      return;
+    }
+    if (!this.waiters.park({ from: request.from, waitMs, answer })) {
+      this.options.counters.add('refused.read-waiters-full');
+      answer();
+    }
+  }
+
+  private page(request: ReadRequest): { entries: CommittedEntry[]; offsetNext: number } {
+    return this.options.readPage({
+      from: request.from,
+      entriesMax: Math.min(request.limit, readEntriesMax),
+      bytesMax: readBytesMax,
+      ...(request.key === undefined ? {} : { key: request.key }),
+    });
   }
 
   private onStatus(error: Error | null, msg: Msg): void {
@@ -155,6 +172,7 @@ export class ClientEndpoint {
 
   stop(): void {
     this.serve(false);
+    this.waiters.drain();
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 }

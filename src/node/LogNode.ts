@@ -15,7 +15,9 @@ import { decodePeerBatch, encodePeerBatch } from '../transport/wire.js';
 import { batchAppends } from './batchAppends.js';
 import type { NodeConfig } from './config.js';
 import { Counters } from './Counters.js';
-import { ClientEndpoint, type PendingAppend } from './ClientEndpoint.js';
+import { ClientEndpoint } from './ClientEndpoint.js';
+import type { PendingAppend } from './PendingAppend.js';
+import { PlainEndpoint } from './PlainEndpoint.js';
 
 export interface LogNodeOptions {
   readonly log: string;
@@ -48,21 +50,25 @@ export class LogNode {
   private readonly rxSubscriptions: RxSubscription[] = [];
   private readonly waiting = new Map<ProposalId, PendingAppend[]>();
   private readonly client: ClientEndpoint;
+  private readonly plain: PlainEndpoint;
+  /** A Ready whose outcomes went out and whose writes come next; no other Ready until it is done. */
+  private readyInFlight = false;
   private stopping = false;
   private failed = false;
 
   constructor(private readonly options: LogNodeOptions) {
     this.log = options.log;
-    this.client = new ClientEndpoint({
+    const endpoint = {
       log: options.log,
       id: options.config.id,
       nc: options.nc,
       counters: this.counters,
       messageBytesMax: options.config.messageBytesMax,
-      onAppend: (pending) => this.appends$.next(pending),
-      read: (request) => this.requireStore().readEntries(request),
-      status: () => this.status(),
-    });
+      onAppend: (pending: PendingAppend) => this.appends$.next(pending),
+      readPage: (page: Parameters<SqliteLog['readPage']>[0]) => this.requireStore().readPage(page),
+    };
+    this.client = new ClientEndpoint({ ...endpoint, status: () => this.status() });
+    this.plain = new PlainEndpoint(endpoint);
   }
 
   get id(): ReplicaId {
@@ -90,6 +96,7 @@ export class LogNode {
       this.options.nc.subscribe(peerSubject({ log: this.log, replica: config.id }), { callback: (error, msg) => this.onPeer(error, msg) }),
     );
     this.client.start();
+    this.plain.start();
     this.clockStartMs = performance.now();
     this.timer = setInterval(() => this.schedule(), Math.max(1, Math.floor(config.tickMs / 2)));
     this.options.logger.info({ committedInstance: learnerState.committedInstance, offsetNext: learnerState.offsetNext }, 'replica started');
@@ -103,7 +110,13 @@ export class LogNode {
         .subscribe((batch) => this.propose(batch)),
       this.committed$
         .pipe(inOrder({ sequence: (batch) => batch.instance, next: instanceNext, heldMax: 0 }))
-        .subscribe({ next: (batch) => this.client.committed(batch), error: (error: Error) => this.fatal(error) }),
+        .subscribe({
+          next: (batch) => {
+            this.plain.committed(batch);
+            this.client.committed(batch.offsetNext);
+          },
+          error: (error: Error) => this.fatal(error),
+        }),
     );
   }
 
@@ -138,7 +151,7 @@ export class LogNode {
   private propose(batch: PendingAppend[]): void {
     const replica = this.replica;
     if (replica === null || this.stopping) {
-      for (const pending of batch) this.client.fail(pending, { code: 'not-leader', message: 'the replica is stopping', leaderHint: null });
+      for (const pending of batch) pending.fail({ code: 'not-leader', message: 'the replica is stopping', leaderHint: null });
       return;
     }
     const entries: Entry[] = batch.flatMap((pending) => pending.entries);
@@ -153,37 +166,47 @@ export class LogNode {
     setImmediate(() => this.drain());
   }
 
-  /** One turn of the loop: every queued input, the ticks that are due, then every Ready. */
+  /**
+   * One turn of the loop: the ticks that are due, every queued input, then one Ready. Its outcomes
+   * are answered at once: an outcome exists only for a batch already chosen, which is durable on a
+   * majority. Its writes follow in the next turn, so those replies leave before the fsync; its
+   * messages leave only after the writes.
+   */
   private drain(): void {
     this.scheduled = false;
     const replica = this.replica;
-    if (replica === null || this.failed) return;
+    if (replica === null || this.failed || this.readyInFlight) return;
     const ticksDue = Math.floor((performance.now() - this.clockStartMs) / this.options.config.tickMs);
     while (this.ticksDone < ticksDue) {
       replica.tick();
       this.ticksDone++;
     }
-    while (this.inbox.length > 0 || replica.hasReady()) {
-      for (const message of this.inbox.splice(0)) replica.step(message);
-      if (replica.hasReady() && !this.handle(replica, replica.ready())) return;
-    }
-    this.client.serve(replica.isServing && !this.stopping);
+    for (const message of this.inbox.splice(0)) replica.step(message);
+    const serving = replica.isServing && !this.stopping;
+    this.client.serve(serving);
+    this.plain.serve(serving);
+    if (!replica.hasReady()) return;
+    const ready = replica.ready();
+    for (const outcome of ready.outcomes) this.answer(outcome);
+    this.readyInFlight = true;
+    setImmediate(() => this.complete(replica, ready));
   }
 
-  /** Persist, then send, release and answer. Returns false when the replica had to stop. */
-  private handle(replica: Replica, ready: ReplicaReady): boolean {
+  /** Persist, then send, release and advance; then the loop goes on. */
+  private complete(replica: Replica, ready: ReplicaReady): void {
+    this.readyInFlight = false;
+    if (this.failed || this.replica !== replica) return;
     try {
       this.requireStore().persist(ready);
     } catch (error) {
       this.fatal(error as Error);
-      return false;
+      return;
     }
     this.send(ready.messages);
     for (const batch of ready.committed) this.committed$.next(batch);
-    for (const outcome of ready.outcomes) this.answer(outcome);
     for (const event of ready.leaseEvents) this.options.logger.info({ event }, 'lease');
     replica.advance();
-    return true;
+    this.schedule();
   }
 
   /** Messages to this replica loop back into the inbox; the rest go out, one NATS message per peer. */
@@ -209,12 +232,12 @@ export class LogNode {
     if (batch === undefined) return;
     this.waiting.delete(outcome.proposalId);
     if (outcome.status === 'failed') {
-      for (const pending of batch) this.client.fail(pending, { code: outcome.reason, message: `append ${outcome.reason}`, leaderHint: outcome.leaderHint });
+      for (const pending of batch) pending.fail({ code: outcome.reason, message: `append ${outcome.reason}`, leaderHint: outcome.leaderHint });
       return;
     }
     let at = 0;
     for (const pending of batch) {
-      this.client.succeed(pending, outcome.results.slice(at, at + pending.entries.length));
+      pending.succeed(outcome.results.slice(at, at + pending.entries.length));
       at += pending.entries.length;
     }
   }
@@ -253,14 +276,25 @@ export class LogNode {
     if (this.stopping || this.failed) return;
     this.stopping = true;
     this.client.serve(false);
+    this.plain.serve(false);
     this.replica?.release();
-    this.drain();
+    await this.settle();
     await this.options.nc.flush().catch(() => undefined);
     for (const batch of this.waiting.values()) {
-      for (const pending of batch) this.client.fail(pending, { code: 'not-leader', message: 'the replica is shutting down', leaderHint: null });
+      for (const pending of batch) pending.fail({ code: 'not-leader', message: 'the replica is shutting down', leaderHint: null });
     }
     this.waiting.clear();
     this.close();
+  }
+
+  /** Runs the loop until nothing is left to persist or send (bounded: a stop must not hang). */
+  private async settle(): Promise<void> {
+    for (let turn = 0; turn < 100; turn++) {
+      if (this.failed || this.replica === null) return;
+      if (!this.readyInFlight && this.inbox.length === 0 && !this.replica.hasReady()) return;
+      this.drain();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   private close(): void {
@@ -268,6 +302,7 @@ export class LogNode {
     this.timer = null;
     for (const subscription of this.natsSubscriptions.splice(0)) subscription.unsubscribe();
     this.client.stop();
+    this.plain.stop();
     for (const subscription of this.rxSubscriptions.splice(0)) subscription.unsubscribe();
     this.appends$.complete();
     this.committed$.complete();

@@ -87,6 +87,9 @@ function statementsPrepare(db: Database.Database) {
     entriesFrom: db.prepare<[number, number], EntryRow>(
       `SELECT ${entryColumns} FROM entries WHERE "offset" >= ? ORDER BY "offset" LIMIT ?`,
     ),
+    entriesWithKeyIn: db.prepare<[number, number, string], EntryRow>(
+      `SELECT ${entryColumns} FROM entries WHERE "offset" >= ? AND "offset" < ? AND "key" = ? ORDER BY "offset"`,
+    ),
     entriesWithIdLast: db.prepare<[number], EntryRow>(
       `SELECT ${entryColumns} FROM entries WHERE id IS NOT NULL ORDER BY "offset" DESC LIMIT ?`,
     ),
@@ -210,6 +213,32 @@ export class SqliteLog implements LogStoreReader {
       entryVerify(row);
       return entryFromRow(row);
     });
+  }
+
+  /**
+   * One page of committed entries from `from`: at most `entriesMax` of them and about `bytesMax`
+   * bytes (always at least one entry when any is there). With `key`, only that key's entries,
+   * scanning at most `scanMax` offsets. `offsetNext` is where the next page starts.
+   */
+  readPage(options: { from: number; entriesMax: number; bytesMax: number; key?: string; scanMax?: number }): { entries: CommittedEntry[]; offsetNext: number } {
+    assert(Number.isSafeInteger(options.from) && options.from >= 0, `readPage from ${options.from}`);
+    assert(options.entriesMax >= 1 && options.bytesMax >= 1, 'readPage bounds');
+    const scanEnd = options.key === undefined ? Number.MAX_SAFE_INTEGER : options.from + (options.scanMax ?? 65_536);
+    const rows = options.key === undefined
+      ? this.statements.entriesFrom.iterate(options.from, options.entriesMax)
+      : this.statements.entriesWithKeyIn.iterate(options.from, scanEnd, options.key);
+    const entries: CommittedEntry[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      entryVerify(row);
+      entries.push(entryFromRow(row));
+      bytes += row.data.byteLength + 64;
+      if (entries.length >= options.entriesMax || bytes >= options.bytesMax) break;
+    }
+    const last = entries[entries.length - 1];
+    const full = entries.length >= options.entriesMax || bytes >= options.bytesMax;
+    if (last !== undefined && (full || options.key === undefined)) return { entries, offsetNext: last.offset + 1 };
+    return { entries, offsetNext: Math.max(options.from, Math.min(scanEnd, this.cursor.offsetNext)) };
   }
 
   /** Entries stored: offsets are contiguous (asserted on every write), so the bounds give the count. */

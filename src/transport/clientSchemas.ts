@@ -53,6 +53,10 @@ export interface ReadRequest {
   readonly from: number;
   /** The most entries wanted; a reply may hold fewer. */
   readonly limit: number;
+  /** Only entries with this key (`offsetNext` then tells how far the replica scanned). */
+  readonly key?: string;
+  /** With nothing committed at `from` yet, wait up to this long for it (a long poll). */
+  readonly waitMs?: number;
 }
 export type ReadReply =
   | { readonly v: typeof PROTOCOL_VERSION; readonly ok: true; readonly entries: readonly CommittedEntry[]; readonly offsetNext: number }
@@ -67,6 +71,12 @@ export type StatusReply =
   | ErrorReply;
 
 const v = z.literal(PROTOCOL_VERSION);
+/**
+ * Entry keys become subject tokens of the live tail (`paxlog.<log>.entries.<key>`), so they are
+ * dot-separated tokens without spaces or wildcards.
+ */
+export const keyPattern = /^[A-Za-z0-9_\-:=@]+(\.[A-Za-z0-9_\-:=@]+)*$/;
+const keySchema = entryKeySchema.min(1).regex(keyPattern, 'a key is dot-separated tokens of letters, digits and _-:=@');
 const log = z.string().regex(logNamePattern, 'a log name is 1-64 letters, digits, _ or -');
 
 export const errorReplySchema = z.strictObject({
@@ -83,7 +93,7 @@ export const errorReplySchema = z.strictObject({
 const appendEntrySchema = z.strictObject({
   data: bytesSchema,
   id: entryIdSchema.min(1).exactOptional(),
-  key: entryKeySchema.min(1).exactOptional(),
+  key: keySchema.exactOptional(),
   expectedOffset: countSchema.exactOptional(),
 });
 
@@ -100,7 +110,14 @@ export const appendReplySchema = z.discriminatedUnion('ok', [
   errorReplySchema,
 ]);
 
-export const readRequestSchema = z.strictObject({ v, log, from: countSchema, limit: z.int().min(1).max(wireLimits.entriesMax) });
+export const readRequestSchema = z.strictObject({
+  v,
+  log,
+  from: countSchema,
+  limit: z.int().min(1).max(wireLimits.entriesMax),
+  key: keySchema.exactOptional(),
+  waitMs: z.int().min(0).max(wireLimits.waitMsMax).exactOptional(),
+});
 
 const committedEntrySchema = z.strictObject({
   offset: countSchema,

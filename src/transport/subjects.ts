@@ -41,3 +41,18 @@ export function readSubject(log: string): string {
 export function statusSubject(log: string): string {
   return `paxlog.${logNameCheck(log)}.status`;
 }
+
+/** Plain-NATS appends: the body is the entry's bytes, headers carry id, key and expected offset. */
+export function publishSubject(log: string): string {
+  return `paxlog.${logNameCheck(log)}.publish`;
+}
+
+/** Plain-NATS replay: the answer is one message per entry, then an end marker. */
+export function replaySubject(log: string): string {
+  return `paxlog.${logNameCheck(log)}.replay`;
+}
+
+/** The live tail of committed entries, one subject per key (`_` for entries without a key). */
+export function entriesSubject(log: string, key: string | undefined): string {
+  return `paxlog.${logNameCheck(log)}.entries.${key ?? '_'}`;
+}

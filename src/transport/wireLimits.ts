@@ -12,6 +12,8 @@ export const wireLimits = Object.freeze({
   idCharsMax: 256,
   /** Characters in an entry's key. */
   keyCharsMax: 256,
+  /** The longest a read may wait for new entries (a long poll). */
+  waitMsMax: 60_000,
   /** Characters in an error reply's message. */
   errorMessageCharsMax: 1024,
   /** Consensus messages in one peer batch. */

@@ -45,7 +45,7 @@ export async function appendMany(options: {
   const worker = async () => {
     while (next < options.count) {
       const id = `${options.prefix}-${next++}`;
-      const [result] = await options.client.append([{ id, data: encoder.encode(`payload of ${id}`) }], { timeoutMs: 60_000 });
+      const [result] = await options.client.appendEntries([{ id, data: encoder.encode(`payload of ${id}`) }], { timeoutMs: 60_000 });
       assert.ok(result !== undefined && result.status !== 'conflict', `append ${id}: ${JSON.stringify(result)}`);
       options.acked.set(id, result.offset);
       if (options.during !== undefined && duringRun === null && options.acked.size >= options.during.atCount) duringRun = options.during.run();

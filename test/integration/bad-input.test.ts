@@ -22,7 +22,7 @@ describe('bad input at every subject: an error reply naming the problem, or a co
     dataDir = mkdtempSync(join(tmpdir(), 'paxlog-bad-input-'));
     cluster = await DevCluster.start({ dataDir, logs: [log], nodeFlags: ['--message-bytes-max', String(messageBytesMax)] });
     client = await PaxlogClient.connect({ servers: cluster.url, log });
-    await client.append([{ id: 'first', data: new Uint8Array([1]) }]);
+    await client.appendEntries([{ id: 'first', data: new Uint8Array([1]) }]);
   });
 
   after(async () => {
@@ -72,7 +72,7 @@ describe('bad input at every subject: an error reply naming the problem, or a co
     });
     assert.ok(counters);
     assert.deepEqual(await positions(), before, 'nothing changed');
-    const [result] = await client.append([{ id: 'after-bad-input', data: new Uint8Array([2]) }]);
+    const [result] = await client.appendEntries([{ id: 'after-bad-input', data: new Uint8Array([2]) }]);
     assert.equal(result?.status, 'ok');
   });
 

@@ -26,7 +26,7 @@ async function withCluster(name: string, body: (cluster: DevCluster, client: Pax
 
 /** How long until an append committed after `since`: what a client sees of a failover. */
 async function appendServedAfter(client: PaxlogClient, since: number, id: string): Promise<number> {
-  await client.append([{ id, data: new TextEncoder().encode(id) }], { timeoutMs: 60_000 });
+  await client.appendEntries([{ id, data: new TextEncoder().encode(id) }], { timeoutMs: 60_000 });
   return Date.now() - since;
 }
 
@@ -40,7 +40,7 @@ describe('a real cluster: nats-server, three replica processes, SQLite', { concu
       const entries = await verifyReplicas({ client, peers: cluster.peers, acked });
       assert.equal(entries, 10_000);
       const audit = await PaxlogClient.connect({ servers: cluster.url, log: 'audit' });
-      const [result] = await audit.append([{ id: 'audit-0', data: new Uint8Array([1]) }]);
+      const [result] = await audit.appendEntries([{ id: 'audit-0', data: new Uint8Array([1]) }]);
       assert.deepEqual(result, { status: 'ok', offset: 0 }, 'a second log on the same processes is its own Paxos group');
       await audit.close();
     });

@@ -28,7 +28,7 @@ describe('a full disk stops that replica loudly; it never answers as if the writ
       let n = 0;
       await waitFor('replica 3 to fill its disk', async () => {
         const batch = Array.from({ length: 50 }, () => ({ id: `full-${n}`, data: new TextEncoder().encode(`${n++} ${payload}`) }));
-        const results = await client!.append(batch, { timeoutMs: 30_000 });
+        const results = await client!.appendEntries(batch, { timeoutMs: 30_000 });
         results.forEach((r, i) => r.status !== 'conflict' && acked.set(batch[i]!.id, r.offset));
         return !cluster!.processes.has(3);
       }, 120_000);

@@ -1,0 +1,156 @@
+import { headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { ReplicaId } from '../log/ballot.js';
+import { type CommittedBatch, type Entry, entryBytes } from '../log/types.js';
+import { keyPattern } from '../transport/clientSchemas.js';
+import { plainHeaders as H } from '../transport/plainHeaders.js';
+import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
+import { wireLimits } from '../transport/wireLimits.js';
+import type { ReadPage } from './ClientEndpoint.js';
+import { readBytesMax, readEntriesMax } from './ClientEndpoint.js';
+import type { Counters } from './Counters.js';
+import type { AppendFailure, PendingAppend } from './PendingAppend.js';
+
+export interface PlainEndpointOptions {
+  readonly log: string;
+  readonly id: ReplicaId;
+  readonly nc: NatsConnection;
+  readonly counters: Counters;
+  readonly messageBytesMax: number;
+  readonly onAppend: (pending: PendingAppend) => void;
+  readonly readPage: ReadPage;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * paxlog for any NATS client, without paxlog's code or msgpack: appends are plain requests whose
+ * body is the entry and whose headers carry id, key and expected offset; replay answers with one
+ * message per entry; and the leader publishes every committed entry on a per-key subject.
+ */
+export class PlainEndpoint {
+  private readonly subscriptions: Subscription[] = [];
+  private publishSubscription: Subscription | null = null;
+  private serving = false;
+
+  constructor(private readonly options: PlainEndpointOptions) {}
+
+  start(): void {
+    const { nc, log } = this.options;
+    this.subscriptions.push(nc.subscribe(replaySubject(log), { queue: `paxlog.${log}.replay`, callback: (error, msg) => this.onReplay(error, msg) }));
+  }
+
+  serve(serving: boolean): void {
+    this.serving = serving;
+    if (serving && this.publishSubscription === null) {
+      this.publishSubscription = this.options.nc.subscribe(publishSubject(this.options.log), {
+        queue: `paxlog.${this.options.log}.leader`,
+        callback: (error, msg) => this.onPublish(error, msg),
+      });
+    } else if (!serving && this.publishSubscription !== null) {
+      this.publishSubscription.unsubscribe();
+      this.publishSubscription = null;
+    }
+  }
+
+  /** The leader publishes each committed entry on its key's subject: the live tail. */
+  committed(batch: CommittedBatch): void {
+    if (!this.serving) return;
+    for (const entry of batch.entries) {
+      const h = headers();
+      h.set(H.offset, String(entry.offset));
+      h.set(H.timestamp, String(entry.timestampMs));
+      if (entry.id !== undefined) h.set(H.id, entry.id);
+      if (entry.key !== undefined) h.set(H.key, entry.key);
+      this.options.nc.publish(entriesSubject(this.options.log, entry.key), entry.data, { headers: h });
+    }
+  }
+
+  private onPublish(error: Error | null, msg: Msg): void {
+    if (error !== null) return;
+    const parsed = this.parsePublish(msg);
+    if (typeof parsed === 'string') {
+      this.answerError(msg, { code: parsed.startsWith('too-large') ? 'too-large' : 'schema', message: parsed, leaderHint: null });
+      return;
+    }
+    this.options.onAppend({
+      entries: [parsed],
+      bytes: entryBytes(parsed),
+      succeed: ([result]) => {
+        if (result === undefined) return;
+        if (result.status === 'conflict') {
+          this.answerError(msg, { code: 'conflict', message: `expected offset is stale: the next offset is ${result.offsetNext}`, leaderHint: null }, result.offsetNext);
+          return;
+        }
+        const h = headers();
+        h.set(H.offset, String(result.offset));
+        if (result.status === 'duplicate') h.set(H.duplicate, 'true');
+        msg.respond(encoder.encode(JSON.stringify({ offset: result.offset, duplicate: result.status === 'duplicate' })), { headers: h });
+      },
+      fail: (failure) => this.answerError(msg, failure),
+    });
+  }
+
+  /** The entry a plain publish carries, or what is wrong with it. */
+  private parsePublish(msg: Msg): Entry | string {
+    if (msg.data.byteLength > this.options.messageBytesMax) return `too-large: ${msg.data.byteLength} bytes, the limit is ${this.options.messageBytesMax}`;
+    const id = msg.headers?.get(H.id) || undefined;
+    const key = msg.headers?.get(H.key) || undefined;
+    const expected = msg.headers?.get(H.expectedOffset) || undefined;
+    if (id !== undefined && id.length > wireLimits.idCharsMax) return `${H.id} is longer than ${wireLimits.idCharsMax}`;
+    if (key !== undefined && (key.length > wireLimits.keyCharsMax || !keyPattern.test(key))) return `${H.key} must be dot-separated tokens of letters, digits and _-:=@`;
+    if (expected !== undefined && !/^\d{1,15}$/.test(expected)) return `${H.expectedOffset} must be a non-negative integer`;
+    const entry: { data: Uint8Array; id?: string; key?: string; expectedOffset?: number } = { data: msg.data };
+    if (id !== undefined) entry.id = id;
+    if (key !== undefined) entry.key = key;
+    if (expected !== undefined) entry.expectedOffset = Number(expected);
+    return entry;
+  }
+
+  private answerError(msg: Msg, failure: AppendFailure | { code: 'conflict'; message: string; leaderHint: null }, offsetNext?: number): void {
+    this.options.counters.add(`refused.${failure.code}`);
+    if (msg.reply === undefined || msg.reply === '') return;
+    const h = headers();
+    h.set(H.errorCode, failure.code);
+    h.set(H.error, failure.message);
+    if (failure.leaderHint !== null) h.set(H.leaderHint, String(failure.leaderHint));
+    if (offsetNext !== undefined) h.set(H.offsetNext, String(offsetNext));
+    const body = { error: { code: failure.code, message: failure.message, ...(offsetNext === undefined ? {} : { offsetNext }) } };
+    msg.respond(encoder.encode(JSON.stringify(body)), { headers: h });
+  }
+
+  /** Answers with up to Paxlog-Limit entries from Paxlog-From, one message each, then the end marker. */
+  private onReplay(error: Error | null, msg: Msg): void {
+    if (error !== null || msg.reply === undefined || msg.reply === '') return;
+    const from = Number(msg.headers?.get(H.from) ?? '0');
+    const limit = Number(msg.headers?.get(H.limit) ?? String(readEntriesMax));
+    const key = msg.headers?.get(H.key) || undefined;
+    if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(limit) || limit < 1) {
+      this.replayEnd(msg.reply, { errorCode: 'schema', error: `${H.from} and ${H.limit} must be integers, ${H.from} >= 0 and ${H.limit} >= 1` });
+      return;
+    }
+    const page = this.options.readPage({ from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
+    for (const entry of page.entries) {
+      const h = headers();
+      h.set(H.offset, String(entry.offset));
+      h.set(H.timestamp, String(entry.timestampMs));
+      if (entry.id !== undefined) h.set(H.id, entry.id);
+      if (entry.key !== undefined) h.set(H.key, entry.key);
+      this.options.nc.publish(msg.reply, entry.data, { headers: h });
+    }
+    this.replayEnd(msg.reply, { offsetNext: page.offsetNext });
+  }
+
+  private replayEnd(reply: string, end: { offsetNext?: number; errorCode?: string; error?: string }): void {
+    const h: MsgHdrs = headers();
+    h.set(H.end, 'true');
+    if (end.offsetNext !== undefined) h.set(H.offsetNext, String(end.offsetNext));
+    if (end.errorCode !== undefined) h.set(H.errorCode, end.errorCode);
+    if (end.error !== undefined) h.set(H.error, end.error);
+    this.options.nc.publish(reply, new Uint8Array(), { headers: h });
+  }
+
+  stop(): void {
+    this.serve(false);
+    for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
+  }
+}
