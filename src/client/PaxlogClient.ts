@@ -107,6 +107,7 @@ export class PaxlogClient {
         if (!retriable.has(code)) throw last;
       } catch (error) {
         if (error instanceof PaxlogError && !retriable.has(error.code)) throw error;
+        if (this.nc.isClosed()) throw new PaxlogError('closed', 'the client is closed');
         if (!(error instanceof PaxlogError)) last = new NoLeaderError('no-leader', `no leader answered: ${(error as Error).message}`);
       }
       await sleep(Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
@@ -199,6 +200,7 @@ export class PaxlogClient {
         });
       } catch (error) {
         if (error instanceof PaxlogError && !retriable.has(error.code)) throw error;
+        if (this.nc.isClosed()) throw new PaxlogError('closed', 'the client is closed');
         await sleep(Math.min(500, 10 * 2 ** Math.min(attempt, 6)));
       }
     }

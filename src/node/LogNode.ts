@@ -259,6 +259,9 @@ export class LogNode {
       acceptedInstanceMax: status.acceptedInstanceMax,
       offsetNext: status.offsetNext,
       lease: lease === null ? null : { isHolder: lease.isHolder, holder: lease.holderKnown, msLeft: lease.ticksLeft * this.options.config.tickMs, acceptorSilent: lease.acceptorSilent },
+      readWaiters: this.client.readWaiters,
+      appendsWaiting: this.waiting.size,
+      memoryRssBytes: process.memoryUsage.rss(),
       counters: this.counters.snapshot(),
     };
   }
