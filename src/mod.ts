@@ -1,7 +1,19 @@
 /**
  * paxlog's public API. Internals stay behind this file; what it exports is what users may rely on.
  */
-export { PaxlogClient, PaxlogError } from './client/PaxlogClient.js';
+export {
+  type AppendOptions,
+  ConflictError,
+  NoLeaderError,
+  PaxlogClient,
+  PaxlogError,
+  PayloadTooLargeError,
+  RequestError,
+  type StreamEntry,
+  type StreamOptions,
+  TimeoutError,
+} from './client/PaxlogClient.js';
+export { Producer, type ProducerOptions } from './client/Producer.js';
 export type { CommittedEntry, Entry, EntryResult } from './log/types.js';
 export { DevCluster } from './dev/DevCluster.js';
 /** The pure consensus core, for embedding paxlog's replication in another driver. */

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { devCommand, devUsage } from './devCommand.js';
+import { demoCommand, demoUsage } from './demoCommand.js';
+import { appendCommand, logCommandsUsage, readCommand, tailCommand } from './logCommands.js';
 import { nodeCommand, nodeUsage } from './nodeCommand.js';
 import { statusCommand, statusUsage } from './statusCommand.js';
 
@@ -11,11 +13,16 @@ ${nodeUsage}
 ${devUsage}
 
 ${statusUsage}
+
+${logCommandsUsage}
+
+${demoUsage}
 `;
 
 const flagNames = [
   'id', 'peers', 'logs', 'data', 'nats', 'tick-ms', 'lease-ticks', 'log-level', 'config', 'log',
   'message-bytes-max', 'linger-ms', 'inflight-instances-max', 'batch-entries-max',
+  'key', 'from', 'limit', 'expected-offset',
 ] as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -26,8 +33,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const options = Object.fromEntries(flagNames.map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: rest, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }).values;
+    const parsed = parseArgs({ args: rest, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean' }, exit: { type: 'boolean' } }, strict: true, allowPositionals: true });
+    values = parsed.values;
+    positionals = parsed.positionals;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${usage}`);
     return 2;
@@ -43,6 +53,14 @@ async function main(argv: string[]): Promise<number> {
       return devCommand(values);
     case 'status':
       return statusCommand(values);
+    case 'append':
+      return appendCommand(values, positionals);
+    case 'tail':
+      return tailCommand(values);
+    case 'read':
+      return readCommand(values);
+    case 'demo':
+      return demoCommand(values);
     default:
       process.stderr.write(`unknown command ${command}\n\n${usage}`);
       return 2;

@@ -60,6 +60,11 @@ export class ClientEndpoint {
     );
   }
 
+  /** Parks a read until something commits at `from` (or `waitMs` passes); false when full. */
+  park(options: { from: number; waitMs: number; answer: () => void }): boolean {
+    return this.waiters.park(options);
+  }
+
   get readWaiters(): number {
     return this.waiters.size;
   }

@@ -68,7 +68,7 @@ export class LogNode {
       readPage: (page: Parameters<SqliteLog['readPage']>[0]) => this.requireStore().readPage(page),
     };
     this.client = new ClientEndpoint({ ...endpoint, status: () => this.status() });
-    this.plain = new PlainEndpoint(endpoint);
+    this.plain = new PlainEndpoint({ ...endpoint, park: (wait) => this.client.park(wait) });
   }
 
   get id(): ReplicaId {

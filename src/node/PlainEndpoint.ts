@@ -18,6 +18,8 @@ export interface PlainEndpointOptions {
   readonly messageBytesMax: number;
   readonly onAppend: (pending: PendingAppend) => void;
   readonly readPage: ReadPage;
+  /** Parks a replay until something commits at its offset. */
+  readonly park: (options: { from: number; waitMs: number; answer: () => void }) => boolean;
 }
 
 const encoder = new TextEncoder();
@@ -128,6 +130,16 @@ export class PlainEndpoint {
       this.replayEnd(msg.reply, { errorCode: 'schema', error: `${H.from} and ${H.limit} must be integers, ${H.from} >= 0 and ${H.limit} >= 1` });
       return;
     }
+    const waitMs = Math.min(Number(msg.headers?.get(H.waitMs) || '0') || 0, wireLimits.waitMsMax);
+    const reply = msg.reply;
+    const answer = () => this.replayPage(reply, { from, limit, key });
+    const page = this.options.readPage({ from, entriesMax: 1, bytesMax: 1, ...(key === undefined ? {} : { key }) });
+    if (page.entries.length === 0 && page.offsetNext <= from && waitMs > 0 && this.options.park({ from, waitMs, answer })) return;
+    answer();
+  }
+
+  private replayPage(reply: string, options: { from: number; limit: number; key: string | undefined }): void {
+    const { from, limit, key } = options;
     const page = this.options.readPage({ from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
     for (const entry of page.entries) {
       const h = headers();
@@ -135,9 +147,9 @@ export class PlainEndpoint {
       h.set(H.timestamp, String(entry.timestampMs));
       if (entry.id !== undefined) h.set(H.id, entry.id);
       if (entry.key !== undefined) h.set(H.key, entry.key);
-      this.options.nc.publish(msg.reply, entry.data, { headers: h });
+      this.options.nc.publish(reply, entry.data, { headers: h });
     }
-    this.replayEnd(msg.reply, { offsetNext: page.offsetNext });
+    this.replayEnd(reply, { offsetNext: page.offsetNext });
   }
 
   private replayEnd(reply: string, end: { offsetNext?: number; errorCode?: string; error?: string }): void {

@@ -8,6 +8,7 @@ export const plainHeaders = Object.freeze({
   timestamp: 'Paxlog-Timestamp',
   from: 'Paxlog-From',
   limit: 'Paxlog-Limit',
+  waitMs: 'Paxlog-Wait-Ms',
   end: 'Paxlog-End',
   offsetNext: 'Paxlog-Offset-Next',
   errorCode: 'Paxlog-Error-Code',
