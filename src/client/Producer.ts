@@ -37,8 +37,8 @@ export class Producer {
   constructor(private readonly options: ProducerOptions & { send: (entries: readonly Entry[]) => Promise<EntryResult[]> }) {
     this.limits = {
       lingerMs: options.lingerMs ?? 1,
-      batchEntriesMax: options.batchEntriesMax ?? 1_000,
-      batchBytesMax: options.batchBytesMax ?? 512 * 1024,
+      batchEntriesMax: options.batchEntriesMax ?? 500,
+      batchBytesMax: options.batchBytesMax ?? 64 * 1024,
       inflightRequestsMax: options.inflightRequestsMax ?? 8,
       queuedAppendsMax: options.queuedAppendsMax ?? 100_000,
     };

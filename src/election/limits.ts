@@ -23,7 +23,7 @@ export interface LeaseLimits {
 export const leaseLimitsDefault: LeaseLimits = Object.freeze({
   leaseTicks: 200,
   driftRatioMax: 0.05,
-  roundTicks: 20,
+  roundTicks: 40,
   backoffTicksMax: 20,
   gatherTicks: 3,
 });
@@ -37,7 +37,7 @@ export interface LeaseTiming {
    * stays below the shortest real length of any acceptor's `leaseTicks` on a fast clock.
    */
   readonly holderTicks: number;
-  /** A holder renews once this many ticks of its lease are left: well before expiry. */
+  /** A holder renews once this many ticks of its lease are left (two thirds): well before expiry. */
   readonly renewTicksLeft: number;
   /** A restarted acceptor stays silent this long, so every lease it granted before has expired. */
   readonly restartWaitTicks: number;
@@ -51,7 +51,7 @@ export function leaseTiming(limits: LeaseLimits): LeaseTiming {
   assert(Number.isSafeInteger(limits.gatherTicks) && limits.gatherTicks >= 0 && limits.gatherTicks < limits.roundTicks, 'gatherTicks must be in [0, roundTicks)');
   const rho = limits.driftRatioMax;
   const holderTicks = Math.floor(((limits.leaseTicks - 1) * (1 - rho)) / (1 + rho)) - 1;
-  const renewTicksLeft = Math.floor(holderTicks / 2);
+  const renewTicksLeft = Math.floor((holderTicks * 2) / 3);
   assert(holderTicks >= 4, 'leaseTicks too short for driftRatioMax');
   assert(renewTicksLeft > 2 * limits.roundTicks, 'renewal must leave room for two rounds before expiry');
   return { limits, holderTicks, renewTicksLeft, restartWaitTicks: limits.leaseTicks + 1 };

@@ -3,7 +3,7 @@ import { type Ballot, type ReplicaId, ballotCompare, ballotZero } from './ballot
 import type { Effects } from './Effects.js';
 import type { AcceptMessage, PrepareMessage } from './messages.js';
 import type { LogStoreReader } from './storage.js';
-import type { InstanceRecord, Value } from './types.js';
+import { type InstanceRecord, type Value, valueBytes } from './types.js';
 
 export interface AcceptorOptions {
   readonly id: ReplicaId;
@@ -13,6 +13,7 @@ export interface AcceptorOptions {
   /** Called when the promise changed and must be persisted before any reply leaves. */
   readonly persistHardState: () => void;
   readonly promiseRecordsMax: number;
+  readonly promiseBytesMax: number;
   readonly acceptAheadInstancesMax: number;
 }
 
@@ -67,8 +68,14 @@ export class Acceptor {
     }
     this.promise(message.ballot);
     const page = this.recordsFrom(message.instanceFrom, this.options.promiseRecordsMax + 1);
-    const more = page.length > this.options.promiseRecordsMax;
-    const records = more ? page.slice(0, this.options.promiseRecordsMax) : page;
+    let count = 0;
+    let bytes = 0;
+    while (count < page.length && count < this.options.promiseRecordsMax && (count === 0 || bytes < this.options.promiseBytesMax)) {
+      bytes += valueBytes(page[count]!.value);
+      count++;
+    }
+    const more = page.length > count;
+    const records = more ? page.slice(0, count) : page;
     const last = records[records.length - 1];
     this.options.effects.send(message.from, {
       type: 'promise',

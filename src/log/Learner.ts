@@ -27,6 +27,11 @@ export class Learner {
     return this.committed;
   }
 
+  /** The offset the next committed entry gets (cheap, unlike state()). */
+  get offsetNextValue(): number {
+    return this.offsetNext;
+  }
+
   /** The highest instance known chosen, released or not. */
   get chosenInstanceMax(): number {
     let highest = this.committed;

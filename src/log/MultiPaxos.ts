@@ -92,6 +92,7 @@ export class MultiPaxos {
       effects: this.effects,
       persistHardState: () => this.persistHardState(),
       promiseRecordsMax: this.limits.promiseRecordsMax,
+      promiseBytesMax: this.limits.promiseBytesMax,
       acceptAheadInstancesMax: this.limits.acceptAheadInstancesMax,
     });
     this.proposer = new Proposer({ id: options.id, peers: options.peers, limits: this.limits, effects: this.effects, host: this.proposerHost() });
@@ -118,6 +119,14 @@ export class MultiPaxos {
     return this.acceptor.promised;
   }
 
+  get phase(): ProposerPhase {
+    return this.proposer.phase;
+  }
+
+  get acceptedInstanceMax(): number {
+    return this.acceptor.acceptedInstanceMax;
+  }
+
   status(): MultiPaxosStatus {
     return {
       id: this.id,
@@ -127,7 +136,7 @@ export class MultiPaxos {
       leaderHint: this.leaderHint(),
       committedInstance: this.learner.committedInstance,
       acceptedInstanceMax: this.acceptor.acceptedInstanceMax,
-      offsetNext: this.learner.state().offsetNext,
+      offsetNext: this.learner.offsetNextValue,
       inflightInstances: this.proposer.inflightCount,
       queuedProposals: this.proposer.queuedCount,
     };

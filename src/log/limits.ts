@@ -11,8 +11,9 @@ export interface PaxosLimits {
   readonly proposalsQueuedMax: number;
   readonly batchEntriesMax: number;
   readonly batchBytesMax: number;
-  /** Records in one promise page. */
+  /** Records in one promise page, and their bytes (a page holds at least one record). */
   readonly promiseRecordsMax: number;
+  readonly promiseBytesMax: number;
   /** Values in one fetched reply, and their bytes. */
   readonly fetchInstancesMax: number;
   readonly fetchBytesMax: number;
@@ -38,10 +39,11 @@ export const paxosLimitsDefault: PaxosLimits = Object.freeze({
   inflightInstancesMax: 32,
   proposalsQueuedMax: 1024,
   batchEntriesMax: 4096,
-  batchBytesMax: 1 << 20,
+  batchBytesMax: 256 << 10,
   promiseRecordsMax: 64,
+  promiseBytesMax: 512 << 10,
   fetchInstancesMax: 64,
-  fetchBytesMax: 4 << 20,
+  fetchBytesMax: 512 << 10,
   commitNoticeInstancesMax: 256,
   acceptAheadInstancesMax: 4096,
   dedupIdsMax: 100_000,
@@ -59,6 +61,7 @@ export function paxosLimitsCheck(limits: PaxosLimits): PaxosLimits {
     assert(Number.isSafeInteger(value) && value >= 1, `limit ${name} must be a positive integer, got ${value}`);
   }
   assert(limits.promiseRecordsMax >= limits.inflightInstancesMax, 'promiseRecordsMax < inflightInstancesMax');
+  assert(limits.promiseBytesMax >= limits.batchBytesMax && limits.fetchBytesMax >= limits.batchBytesMax, 'a page must hold one batch');
   assert(limits.commitNoticeInstancesMax >= limits.inflightInstancesMax, 'commitNoticeInstancesMax < window');
   assert(limits.acceptAheadInstancesMax >= limits.inflightInstancesMax, 'acceptAheadInstancesMax < window');
   return limits;

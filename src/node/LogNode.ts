@@ -7,6 +7,7 @@ import { Subject, type Subscription as RxSubscription } from 'rxjs';
 import type { ReplicaId } from '../log/ballot.js';
 import type { CommittedBatch, Entry, ProposalId, ProposalOutcome } from '../log/types.js';
 import { SeededRandom } from '../log/random.js';
+import { isLeaseMessage } from '../election/messages.js';
 import { Replica, type ReplicaMessage, type ReplicaReady } from '../replica/Replica.js';
 import { SqliteLog } from '../storage/SqliteLog.js';
 import { inOrder } from '../stream/inOrder.js';
@@ -18,6 +19,9 @@ import { Counters } from './Counters.js';
 import { ClientEndpoint } from './ClientEndpoint.js';
 import type { PendingAppend } from './PendingAppend.js';
 import { PlainEndpoint } from './PlainEndpoint.js';
+
+/** Consensus messages one loop turn steps at most, so lease traffic and ticks are never far behind. */
+const messagesPerTurnMax = 256;
 
 export interface LogNodeOptions {
   readonly log: string;
@@ -39,7 +43,9 @@ export class LogNode {
   readonly counters = new Counters();
   private store: SqliteLog | null = null;
   private replica: Replica | null = null;
-  private readonly inbox: ReplicaMessage[] = [];
+  /** Messages waiting for the loop, each with the monotonic time it arrived. */
+  private readonly inbox: Array<{ message: ReplicaMessage; atMs: number }> = [];
+  private readonly leaseInbox: Array<{ message: ReplicaMessage; atMs: number }> = [];
   private scheduled = false;
   private clockStartMs = 0;
   private ticksDone = 0;
@@ -138,12 +144,13 @@ export class LogNode {
       this.counters.drop('peer-misaddressed');
       return;
     }
+    const atMs = performance.now();
     for (const message of batch.messages) {
       if (message.from !== batch.from) {
         this.counters.drop('peer-misaddressed');
         continue;
       }
-      this.inbox.push(message);
+      (isLeaseMessage(message) ? this.leaseInbox : this.inbox).push({ message, atMs });
     }
     this.schedule();
   }
@@ -176,20 +183,35 @@ export class LogNode {
     this.scheduled = false;
     const replica = this.replica;
     if (replica === null || this.failed || this.readyInFlight) return;
-    const ticksDue = Math.floor((performance.now() - this.clockStartMs) / this.options.config.tickMs);
-    while (this.ticksDone < ticksDue) {
-      replica.tick();
-      this.ticksDone++;
+    // Lease messages first: they are cheap, need no write, and a lease must not wait behind a
+    // backlog. Then a bounded slice of the rest, each after the ticks that were due when it
+    // arrived, so a loop that fell behind does not time out rounds whose answers are already here.
+    for (const { message } of this.leaseInbox.splice(0)) replica.step(message);
+    const turn = this.inbox.splice(0, messagesPerTurnMax);
+    for (const { message, atMs } of turn) {
+      this.tickUntil(replica, atMs);
+      replica.step(message);
     }
-    for (const message of this.inbox.splice(0)) replica.step(message);
+    this.tickUntil(replica, performance.now());
+    if (this.inbox.length > 0 || this.leaseInbox.length > 0) this.schedule();
     const serving = replica.isServing && !this.stopping;
     this.client.serve(serving);
     this.plain.serve(serving);
     if (!replica.hasReady()) return;
     const ready = replica.ready();
+    this.send(ready.leaseMessages);
     for (const outcome of ready.outcomes) this.answer(outcome);
     this.readyInFlight = true;
     setImmediate(() => this.complete(replica, ready));
+  }
+
+  private tickUntil(replica: Replica, nowMs: number): void {
+    const ticksDue = Math.floor((nowMs - this.clockStartMs) / this.options.config.tickMs);
+    if (ticksDue - this.ticksDone > 10) this.counters.add('loop-late');
+    while (this.ticksDone < ticksDue) {
+      replica.tick();
+      this.ticksDone++;
+    }
   }
 
   /** Persist, then send, release and advance; then the loop goes on. */
@@ -210,20 +232,39 @@ export class LogNode {
   }
 
   /** Messages to this replica loop back into the inbox; the rest go out, one NATS message per peer. */
-  private send(messages: ReplicaReady['messages']): void {
+  private send(messages: ReadonlyArray<{ to: ReplicaId; message: ReplicaMessage }>): void {
     const byPeer = new Map<ReplicaId, ReplicaMessage[]>();
     for (const { to, message } of messages) {
       if (to === this.id) {
-        this.inbox.push(message);
+        (isLeaseMessage(message) ? this.leaseInbox : this.inbox).push({ message, atMs: performance.now() });
         continue;
       }
       const list = byPeer.get(to) ?? [];
       list.push(message);
       byPeer.set(to, list);
     }
-    for (const [to, list] of byPeer) {
-      const bytes = encodePeerBatch({ v: 1, log: this.log, from: this.id, to, messages: list });
+    for (const [to, list] of byPeer) this.publishPeer(to, list);
+  }
+
+  /**
+   * One NATS message per peer when it fits the server's max_payload, else halves of it. The core
+   * bounds every single message (batches, promise pages, fetch replies) well below the limit; a
+   * message that still cannot go out is lost, which the core survives, and is counted.
+   */
+  private publishPeer(to: ReplicaId, messages: ReplicaMessage[]): void {
+    const bytes = encodePeerBatch({ v: 1, log: this.log, from: this.id, to, messages });
+    const bytesMax = (this.options.nc.info?.max_payload ?? 1 << 20) - 1_024;
+    if (bytes.byteLength > bytesMax && messages.length > 1) {
+      const half = Math.ceil(messages.length / 2);
+      this.publishPeer(to, messages.slice(0, half));
+      this.publishPeer(to, messages.slice(half));
+      return;
+    }
+    try {
       this.options.nc.publish(peerSubject({ log: this.log, replica: to }), bytes);
+    } catch (error) {
+      this.counters.drop('peer-send');
+      this.options.logger.error({ err: error, to, bytes: bytes.byteLength }, 'a peer message could not be sent');
     }
   }
 
@@ -294,7 +335,7 @@ export class LogNode {
   private async settle(): Promise<void> {
     for (let turn = 0; turn < 100; turn++) {
       if (this.failed || this.replica === null) return;
-      if (!this.readyInFlight && this.inbox.length === 0 && !this.replica.hasReady()) return;
+      if (!this.readyInFlight && this.inbox.length === 0 && this.leaseInbox.length === 0 && !this.replica.hasReady()) return;
       this.drain();
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -2,7 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { assert } from '../log/assert.js';
 
 export interface BatchBounds {
-  /** How long the first item of a batch may wait for company. */
+  /** How long the first item of a batch may wait for company; 0: until the end of this I/O turn. */
   readonly lingerMs: number;
   readonly batchEntriesMax: number;
   readonly batchBytesMax: number;
@@ -21,9 +21,12 @@ export function batchAppends<T>(options: BatchBounds & { entries: (item: T) => n
       let entries = 0;
       let bytes = 0;
       let timer: ReturnType<typeof setTimeout> | null = null;
+      let immediate: ReturnType<typeof setImmediate> | null = null;
       const flush = () => {
         if (timer !== null) clearTimeout(timer);
+        if (immediate !== null) clearImmediate(immediate);
         timer = null;
+        immediate = null;
         if (batch.length === 0) return;
         const out = batch;
         batch = [];
@@ -39,7 +42,8 @@ export function batchAppends<T>(options: BatchBounds & { entries: (item: T) => n
           batch.push(item);
           entries += itemEntries;
           bytes += itemBytes;
-          if (entries >= options.batchEntriesMax || bytes >= options.batchBytesMax || options.lingerMs === 0) flush();
+          if (entries >= options.batchEntriesMax || bytes >= options.batchBytesMax) flush();
+          else if (options.lingerMs === 0) immediate ??= setImmediate(flush);
           else timer ??= setTimeout(flush, options.lingerMs);
         },
         error: (error: unknown) => subscriber.error(error),
@@ -50,6 +54,7 @@ export function batchAppends<T>(options: BatchBounds & { entries: (item: T) => n
       });
       return () => {
         if (timer !== null) clearTimeout(timer);
+        if (immediate !== null) clearImmediate(immediate);
         subscription.unsubscribe();
       };
     });

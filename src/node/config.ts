@@ -14,9 +14,10 @@ export const nodeConfigSchema = z
     tickMs: z.number().int().min(1).max(1_000).default(10),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How long an append waits for company before it is proposed. */
-    lingerMs: z.number().min(0).max(1_000).default(1),
+    lingerMs: z.number().min(0).max(1_000).default(0),
     batchEntriesMax: z.number().int().min(1).max(65_536).default(4_096),
-    batchBytesMax: z.number().int().min(1_024).max(16 << 20).default(1 << 20),
+    /** At most a quarter of NATS's default 1 MiB max_payload, so a batch always fits a message. */
+    batchBytesMax: z.number().int().min(1_024).max(256 << 10).default(256 << 10),
     inflightInstancesMax: z.number().int().min(1).max(1_024).default(32),
     /** The largest NATS message a replica decodes; larger ones are refused before decoding. */
     messageBytesMax: z.number().int().min(1_024).max(64 << 20).default(8 << 20),

@@ -13,9 +13,12 @@ import type { Entry, HardState, LearnerState, ProposalId } from '../log/types.js
 
 export type ReplicaMessage = PaxosMessage | LeaseMessage;
 
-export interface ReplicaReady extends Omit<Ready, 'messages'> {
-  /** Paxos messages leave only after the Ready's writes; lease messages need no write. */
-  readonly messages: ReadonlyArray<Envelope<ReplicaMessage>>;
+export interface ReplicaReady extends Ready {
+  /**
+   * PaxosLease keeps nothing on disk, so its messages need no write: a driver may send them at
+   * once, before the Ready's writes, which keeps lease rounds fast while the disk is busy.
+   */
+  readonly leaseMessages: ReadonlyArray<Envelope<LeaseMessage>>;
   readonly leaseEvents: readonly LeaseEvent[];
 }
 
@@ -75,7 +78,7 @@ export class Replica {
       peers: options.peers,
       epoch: options.epoch,
       random: options.random,
-      position: () => ({ committedInstance: this.paxos.committedInstance, acceptedInstanceMax: this.paxos.status().acceptedInstanceMax }),
+      position: () => ({ committedInstance: this.paxos.committedInstance, acceptedInstanceMax: this.paxos.acceptedInstanceMax }),
       limits: options.leaseLimits ?? {},
     };
     this.lease = (options.makeLease ?? ((o) => new PaxosLease(o)))(leaseOptions);
@@ -91,7 +94,7 @@ export class Replica {
 
   /** Serving: holds the lease (when there is an election) and has finished Phase 1. */
   get isServing(): boolean {
-    return (this.lease === null || this.lease.isHolder) && this.paxos.status().phase === 'leading';
+    return (this.lease === null || this.lease.isHolder) && this.paxos.phase === 'leading';
   }
 
   status(): ReplicaStatus {
@@ -131,7 +134,7 @@ export class Replica {
     this.pendingLease.push(...messages);
     this.leaseEvents.push(...events);
     if (events.includes('lost') || events.includes('released')) this.paxos.stepDown();
-    if (lease.isHolder && this.paxos.status().phase === 'follower') this.paxos.campaign();
+    if (lease.isHolder && this.paxos.phase === 'follower') this.paxos.campaign();
     this.paxos.setLeaderExternal(lease.holderKnown());
   }
 
@@ -143,8 +146,7 @@ export class Replica {
 
   ready(): ReplicaReady {
     const ready = this.paxos.ready();
-    const messages: Array<Envelope<ReplicaMessage>> = [...ready.messages, ...this.pendingLease.splice(0)];
-    return { ...ready, messages, leaseEvents: this.leaseEvents.splice(0) };
+    return { ...ready, leaseMessages: this.pendingLease.splice(0), leaseEvents: this.leaseEvents.splice(0) };
   }
 
   advance(): void {
