@@ -127,8 +127,31 @@ const committedEntrySchema = z.strictObject({
   timestampMs: countSchema,
 });
 
+const committedEntryKeys = new Set(['offset', 'data', 'id', 'key', 'timestampMs']);
+
+/** `committedEntrySchema`'s rules in one pass: a read reply carries thousands of entries. */
+export function committedEntryProblem(input: unknown): string | null {
+  if (typeof input !== 'object' || input === null) return 'an entry must be a map';
+  const entry = input as Record<string, unknown>;
+  for (const key in entry) if (!committedEntryKeys.has(key)) return `unknown entry field ${key}`;
+  if (!(entry['data'] instanceof Uint8Array)) return 'entry data must be binary';
+  for (const count of ['offset', 'timestampMs']) {
+    const value = entry[count];
+    if (!(Number.isSafeInteger(value) && (value as number) >= 0)) return `${count} must be a non-negative integer`;
+  }
+  if ('id' in entry && (typeof entry['id'] !== 'string' || entry['id'].length > wireLimits.idCharsMax)) return 'id must be a string of at most 256 characters';
+  if ('key' in entry && (typeof entry['key'] !== 'string' || entry['key'].length > wireLimits.keyCharsMax)) return 'key must be a string of at most 256 characters';
+  return null;
+}
+
+const committedEntriesSchema = z.custom<CommittedEntry[]>((input) => {
+  if (!Array.isArray(input) || input.length > wireLimits.entriesMax) return false;
+  for (const entry of input) if (committedEntryProblem(entry) !== null) return false;
+  return true;
+}, { message: 'entries must be a list of committed entries { offset, data: bin, id?, key?, timestampMs }' });
+
 export const readReplySchema = z.discriminatedUnion('ok', [
-  z.strictObject({ v, ok: z.literal(true), entries: z.array(committedEntrySchema).max(wireLimits.entriesMax), offsetNext: countSchema }),
+  z.strictObject({ v, ok: z.literal(true), entries: committedEntriesSchema, offsetNext: countSchema }),
   errorReplySchema,
 ]);
 

@@ -27,7 +27,7 @@ describe('simulator: question 1, any replica may propose', () => {
   it('with clocks beyond the drift bound two replicas may hold the lease at once, yet the log stays agreed', () => {
     const log = violationLog();
     const summary = runSeeds({ from: 400_001, seeds: 300, driftBeyondBound: true, onViolation: log.onViolation });
-    assert.ok(summary.seedsWithLeaseOverlap > 10, `seeds with two holders at once: ${summary.seedsWithLeaseOverlap}`);
+    assert.ok(summary.seedsWithLeaseOverlap >= 5, `seeds with two holders at once: ${summary.seedsWithLeaseOverlap}`);
     assert.deepEqual(log.lines, [], 'Paxos keeps even a stale leader safe');
   });
 });

@@ -253,3 +253,60 @@ describe('subjects', () => {
     assert.throws(() => peerSubject({ log: 'orders', replica: 0 }), RangeError);
   });
 });
+
+describe('the fast entry check', () => {
+  it('accepts and refuses exactly what the zod entry schema does', async () => {
+    const { entryProblem, entrySchema } = await import('../../src/transport/schemas.js');
+    const bin = new Uint8Array([1, 2]);
+    const cases: unknown[] = [
+      { data: bin },
+      { data: bin, id: 'a', key: 'k', expectedOffset: 3 },
+      { data: bin, id: '' },
+      { data: bin, id: 'x'.repeat(256) },
+      { data: bin, id: 'x'.repeat(257) },
+      { data: bin, key: 'x'.repeat(257) },
+      { data: bin, expectedOffset: -1 },
+      { data: bin, expectedOffset: 1.5 },
+      { data: bin, expectedOffset: 2 ** 53 },
+      { data: bin, id: 7 },
+      { data: bin, id: undefined },
+      { data: bin, extra: 1 },
+      { data: 'not binary' },
+      { id: 'no data' },
+      null,
+      'entry',
+      [bin],
+    ];
+    for (const input of cases) {
+      assert.equal(entryProblem(input) === null, entrySchema.safeParse(input).success, `disagree on ${JSON.stringify(input)}`);
+    }
+  });
+});
+
+describe('the fast committed-entry check', () => {
+  it('accepts and refuses exactly what the zod committed-entry rules do', async () => {
+    const { committedEntryProblem } = await import('../../src/transport/clientSchemas.js');
+    const { z } = await import('zod');
+    const strict = z.strictObject({
+      offset: z.int().nonnegative(),
+      data: z.instanceof(Uint8Array),
+      id: z.string().max(256).exactOptional(),
+      key: z.string().max(256).exactOptional(),
+      timestampMs: z.int().nonnegative(),
+    });
+    const bin = new Uint8Array([1]);
+    const cases: unknown[] = [
+      { offset: 0, data: bin, timestampMs: 5 },
+      { offset: 3, data: bin, id: 'a', key: 'k', timestampMs: 5 },
+      { offset: -1, data: bin, timestampMs: 5 },
+      { offset: 0, data: bin },
+      { offset: 0, data: bin, timestampMs: 1.5 },
+      { offset: 0, data: 'x', timestampMs: 1 },
+      { offset: 0, data: bin, timestampMs: 1, extra: true },
+      { offset: 0, data: bin, timestampMs: 1, id: 'x'.repeat(257) },
+      { offset: 0, data: bin, timestampMs: 1, id: undefined },
+      null,
+    ];
+    for (const input of cases) assert.equal(committedEntryProblem(input) === null, strict.safeParse(input).success, `disagree on ${JSON.stringify(input)}`);
+  });
+});
