@@ -15,6 +15,7 @@ import {
 import { appendSubject, readSubject, statusSubject } from '../transport/subjects.js';
 import { PROTOCOL_VERSION } from '../transport/wire.js';
 import type { Counters } from './Counters.js';
+import { LeaderSubscription } from './LeaderSubscription.js';
 import type { PendingAppend } from './PendingAppend.js';
 import { ReadWaiters } from './ReadWaiters.js';
 
@@ -46,10 +47,12 @@ export const readWaitersMax = 4_096;
  */
 export class ClientEndpoint {
   private readonly subscriptions: Subscription[] = [];
-  private appendSubscription: Subscription | null = null;
+  private readonly appends: LeaderSubscription;
   private readonly waiters = new ReadWaiters(readWaitersMax);
 
-  constructor(private readonly options: ClientEndpointOptions) {}
+  constructor(private readonly options: ClientEndpointOptions) {
+    this.appends = new LeaderSubscription({ nc: options.nc, subject: appendSubject(options.log), log: options.log, onMessage: (msg) => this.onAppend(msg) });
+  }
 
   start(): void {
     const { nc, log, id } = this.options;
@@ -71,15 +74,7 @@ export class ClientEndpoint {
 
   /** Takes appends only while serving, so a plain NATS request reaches the leader. */
   serve(serving: boolean): void {
-    if (serving && this.appendSubscription === null) {
-      this.appendSubscription = this.options.nc.subscribe(appendSubject(this.options.log), {
-        queue: `paxlog.${this.options.log}.leader`,
-        callback: (error, msg) => this.onAppend(error, msg),
-      });
-    } else if (!serving && this.appendSubscription !== null) {
-      this.appendSubscription.unsubscribe();
-      this.appendSubscription = null;
-    }
+    this.appends.set(serving);
   }
 
   /** New entries are durable up to `offsetNext`: answer the reads waiting for them. */
@@ -91,8 +86,7 @@ export class ClientEndpoint {
     return `unknown log ${log}: this subject serves log ${this.options.log}`;
   }
 
-  private onAppend(error: Error | null, msg: Msg): void {
-    if (error !== null) return;
+  private onAppend(msg: Msg): void {
     const decoded = decodeAppendRequest(msg.data, { bytesMax: this.options.messageBytesMax });
     if (!decoded.ok) {
       this.reply(msg, encodeAppendReply(errorReplyFor(decoded)), decoded.problem);

@@ -1,6 +1,6 @@
 import { headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { ReplicaId } from '../log/ballot.js';
-import { type CommittedBatch, type Entry, entryBytes } from '../log/types.js';
+import { type CommittedBatch, type CommittedEntry, type Entry, entryBytes } from '../log/types.js';
 import { keyPattern } from '../transport/clientSchemas.js';
 import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
@@ -8,6 +8,7 @@ import { wireLimits } from '../transport/wireLimits.js';
 import type { ReadPage } from './ClientEndpoint.js';
 import { readBytesMax, readEntriesMax } from './ClientEndpoint.js';
 import type { Counters } from './Counters.js';
+import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure, PendingAppend } from './PendingAppend.js';
 
 export interface PlainEndpointOptions {
@@ -24,6 +25,16 @@ export interface PlainEndpointOptions {
 
 const encoder = new TextEncoder();
 
+/** The headers a committed entry carries on the live tail and in a replay. */
+function entryHeaders(entry: CommittedEntry): MsgHdrs {
+  const h = headers();
+  h.set(H.offset, String(entry.offset));
+  h.set(H.timestamp, String(entry.timestampMs));
+  if (entry.id !== undefined) h.set(H.id, entry.id);
+  if (entry.key !== undefined) h.set(H.key, entry.key);
+  return h;
+}
+
 /**
  * paxlog for any NATS client, without paxlog's code or msgpack: appends are plain requests whose
  * body is the entry and whose headers carry id, key and expected offset; replay answers with one
@@ -31,10 +42,12 @@ const encoder = new TextEncoder();
  */
 export class PlainEndpoint {
   private readonly subscriptions: Subscription[] = [];
-  private publishSubscription: Subscription | null = null;
+  private readonly publishes: LeaderSubscription;
   private serving = false;
 
-  constructor(private readonly options: PlainEndpointOptions) {}
+  constructor(private readonly options: PlainEndpointOptions) {
+    this.publishes = new LeaderSubscription({ nc: options.nc, subject: publishSubject(options.log), log: options.log, onMessage: (msg) => this.onPublish(msg) });
+  }
 
   start(): void {
     const { nc, log } = this.options;
@@ -43,32 +56,18 @@ export class PlainEndpoint {
 
   serve(serving: boolean): void {
     this.serving = serving;
-    if (serving && this.publishSubscription === null) {
-      this.publishSubscription = this.options.nc.subscribe(publishSubject(this.options.log), {
-        queue: `paxlog.${this.options.log}.leader`,
-        callback: (error, msg) => this.onPublish(error, msg),
-      });
-    } else if (!serving && this.publishSubscription !== null) {
-      this.publishSubscription.unsubscribe();
-      this.publishSubscription = null;
-    }
+    this.publishes.set(serving);
   }
 
   /** The leader publishes each committed entry on its key's subject: the live tail. */
   committed(batch: CommittedBatch): void {
     if (!this.serving) return;
     for (const entry of batch.entries) {
-      const h = headers();
-      h.set(H.offset, String(entry.offset));
-      h.set(H.timestamp, String(entry.timestampMs));
-      if (entry.id !== undefined) h.set(H.id, entry.id);
-      if (entry.key !== undefined) h.set(H.key, entry.key);
-      this.options.nc.publish(entriesSubject(this.options.log, entry.key), entry.data, { headers: h });
+      this.options.nc.publish(entriesSubject(this.options.log, entry.key), entry.data, { headers: entryHeaders(entry) });
     }
   }
 
-  private onPublish(error: Error | null, msg: Msg): void {
-    if (error !== null) return;
+  private onPublish(msg: Msg): void {
     const parsed = this.parsePublish(msg);
     if (typeof parsed === 'string') {
       this.answerError(msg, { code: parsed.startsWith('too-large') ? 'too-large' : 'schema', message: parsed, leaderHint: null });
@@ -141,14 +140,7 @@ export class PlainEndpoint {
   private replayPage(reply: string, options: { from: number; limit: number; key: string | undefined }): void {
     const { from, limit, key } = options;
     const page = this.options.readPage({ from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
-    for (const entry of page.entries) {
-      const h = headers();
-      h.set(H.offset, String(entry.offset));
-      h.set(H.timestamp, String(entry.timestampMs));
-      if (entry.id !== undefined) h.set(H.id, entry.id);
-      if (entry.key !== undefined) h.set(H.key, entry.key);
-      this.options.nc.publish(reply, entry.data, { headers: h });
-    }
+    for (const entry of page.entries) this.options.nc.publish(reply, entry.data, { headers: entryHeaders(entry) });
     this.replayEnd(reply, { offsetNext: page.offsetNext });
   }
 

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PaxlogClient } from '../../src/client/PaxlogClient.js';
+import { DevCluster } from '../../src/dev/DevCluster.js';
 import type { CommittedEntry } from '../../src/log/types.js';
 
 const encoder = new TextEncoder();
@@ -90,4 +94,18 @@ export async function verifyReplicas(options: { client: PaxlogClient; peers: rea
   }
   for (const [id, offset] of options.acked) assert.equal(seen.get(id), offset, `acknowledged entry ${id} is not at offset ${offset}`);
   return reference.length;
+}
+
+/** A fresh cluster for one test: real nats-server, three `paxlog node` processes, temp folders. */
+export async function withCluster(options: { name: string; logs: string[] }, body: (cluster: DevCluster, client: PaxlogClient) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), `paxlog-${options.name}-`));
+  const cluster = await DevCluster.start({ dataDir, logs: options.logs });
+  const client = await PaxlogClient.connect({ servers: cluster.url, log: options.logs[0]! });
+  try {
+    await body(cluster, client);
+  } finally {
+    await client.close();
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

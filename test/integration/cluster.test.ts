@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { PaxlogClient } from '../../src/client/PaxlogClient.js';
 import { DevCluster } from '../../src/dev/DevCluster.js';
 import { findNatsServer, natsServerMissingMessage } from '../../src/dev/NatsServer.js';
-import { appendMany, leaderOf, verifyReplicas, waitFor } from '../helpers/clusterChecks.js';
+import { withCluster as withClusterOf, appendMany, leaderOf, verifyReplicas, waitFor } from '../helpers/clusterChecks.js';
 
 const log = 'orders';
 
-/** A fresh cluster per test: real nats-server, three `paxlog node` processes, temp folders. */
-async function withCluster(name: string, body: (cluster: DevCluster, client: PaxlogClient) => Promise<void>): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), `paxlog-${name}-`));
-  const cluster = await DevCluster.start({ dataDir, logs: [log, 'audit'] });
-  const client = await PaxlogClient.connect({ servers: cluster.url, log });
-  try {
-    await body(cluster, client);
-  } finally {
-    await client.close();
-    await cluster.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+function withCluster(name: string, body: (cluster: DevCluster, client: PaxlogClient) => Promise<void>): Promise<void> {
+  return withClusterOf({ name, logs: [log, 'audit'] }, body);
 }
 
 /** How long until an append committed after `since`: what a client sees of a failover. */

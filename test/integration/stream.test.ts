@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type Subscription } from 'rxjs';
 import { ConflictError, PaxlogClient, type StreamEntry } from '../../src/client/PaxlogClient.js';
 import { DevCluster } from '../../src/dev/DevCluster.js';
-import { appendMany, leaderOf, readAll, verifyReplicas, waitFor } from '../helpers/clusterChecks.js';
+import { withCluster as withClusterOf, appendMany, leaderOf, readAll, verifyReplicas, waitFor } from '../helpers/clusterChecks.js';
 
 const log = 'events';
 
-async function withCluster(name: string, body: (cluster: DevCluster, client: PaxlogClient) => Promise<void>): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), `paxlog-${name}-`));
-  const cluster = await DevCluster.start({ dataDir, logs: [log] });
-  const client = await PaxlogClient.connect({ servers: cluster.url, log });
-  try {
-    await body(cluster, client);
-  } finally {
-    await client.close();
-    await cluster.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+function withCluster(name: string, body: (cluster: DevCluster, client: PaxlogClient) => Promise<void>): Promise<void> {
+  return withClusterOf({ name, logs: [log] }, body);
 }
 
 /** A stream pinned to one replica, collecting `count` entries. */

@@ -1,0 +1,27 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+
+/**
+ * A subscription that exists only while this replica serves as leader, in the log's leader queue
+ * group, so a request on the subject reaches the leader (or, during an election, nobody).
+ */
+export class LeaderSubscription {
+  private subscription: Subscription | null = null;
+
+  constructor(
+    private readonly options: { nc: NatsConnection; subject: string; log: string; onMessage: (msg: Msg) => void },
+  ) {}
+
+  set(serving: boolean): void {
+    if (serving && this.subscription === null) {
+      this.subscription = this.options.nc.subscribe(this.options.subject, {
+        queue: `paxlog.${this.options.log}.leader`,
+        callback: (error, msg) => {
+          if (error === null) this.options.onMessage(msg);
+        },
+      });
+    } else if (!serving && this.subscription !== null) {
+      this.subscription.unsubscribe();
+      this.subscription = null;
+    }
+  }
+}
