@@ -148,7 +148,11 @@ const committedEntriesSchema = z.custom<CommittedEntry[]>((input) => {
   if (!Array.isArray(input) || input.length > wireLimits.entriesMax) return false;
   for (const entry of input) if (committedEntryProblem(entry) !== null) return false;
   return true;
-}, { message: 'entries must be a list of committed entries { offset, data: bin, id?, key?, timestampMs }' });
+}, { message: 'entries must be a list of committed entries { offset, data: bin, id?, key?, timestampMs }' })
+  // A plain Uint8Array view (no copy): the decoder may hand out Buffer slices, and entries should
+  // look the same whichever way the reply arrived.
+  .transform((entries): CommittedEntry[] =>
+    entries.map((entry) => ({ ...entry, data: new Uint8Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength) })));
 
 export const readReplySchema = z.discriminatedUnion('ok', [
   z.strictObject({ v, ok: z.literal(true), entries: committedEntriesSchema, offsetNext: countSchema }),

@@ -310,3 +310,17 @@ describe('the fast committed-entry check', () => {
     for (const input of cases) assert.equal(committedEntryProblem(input) === null, strict.safeParse(input).success, `disagree on ${JSON.stringify(input)}`);
   });
 });
+
+describe('read replies', () => {
+  it('hand out plain Uint8Array data whatever buffer type the reply arrived in', async () => {
+    const { encodeReadReply, decodeReadReply } = await import('../../src/transport/clientWire.js');
+    const bytes = encodeReadReply({ v: 1, ok: true, entries: [{ offset: 0, data: new Uint8Array([7, 8]), timestampMs: 1 }], offsetNext: 1 });
+    for (const input of [bytes, Buffer.from(bytes)]) {
+      const decoded = decodeReadReply(input, { bytesMax: 1 << 20 });
+      assert.ok(decoded.ok && decoded.reply.ok);
+      const data = decoded.reply.entries[0]!.data;
+      assert.equal(Object.getPrototypeOf(data), Uint8Array.prototype);
+      assert.deepEqual(data, new Uint8Array([7, 8]));
+    }
+  });
+});
