@@ -41,15 +41,16 @@ async function inParallel(count: number, concurrency: number, operation: (i: num
 async function paxlogCluster(flags: string[], body: (client: PaxlogClient) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-bench-'));
   const cluster = await DevCluster.start({ dataDir, logs: ['bench'], logLevel: 'warn', nodeFlags: flags });
-  const client = await PaxlogClient.connect({ servers: cluster.url, log: 'bench' });
+  let client: PaxlogClient | null = null;
   try {
+    client = await PaxlogClient.connect({ servers: cluster.url, log: 'bench' });
     for (;;) {
       const statuses = await client.status({ waitMs: 200 });
       if (statuses.some((s) => s['serving'] === true)) break;
     }
     await body(client);
   } finally {
-    await client.close();
+    await client?.close();
     await cluster.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -89,8 +90,9 @@ async function paxlogRun(): Promise<Metrics> {
 async function jetstreamRun(): Promise<Metrics> {
   const m: Metrics = {};
   const cluster = await JetStreamCluster.start();
-  const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 100, waitOnFirstConnect: true });
+  let nc: Awaited<ReturnType<typeof connect>> | null = null;
   try {
+    nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 100, waitOnFirstConnect: true });
     for (;;) {
       try {
         const jsm = await jetstreamManager(nc); // fails until the JetStream meta group has a leader
@@ -129,7 +131,7 @@ async function jetstreamRun(): Promise<Metrics> {
       await messages.close();
     }));
   } finally {
-    await nc.close();
+    await nc?.close();
     await cluster.stop();
   }
   return m;

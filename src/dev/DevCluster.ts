@@ -40,6 +40,8 @@ export class DevCluster {
     mkdirSync(options.dataDir, { recursive: true });
     const nats = await NatsServer.start({ name: 'paxlog-dev' });
     const cluster = new DevCluster(nats, options);
+    running.add(cluster);
+    installExitHook();
     for (const id of cluster.peers) cluster.startReplica(id);
     return cluster;
   }
@@ -99,5 +101,18 @@ export class DevCluster {
       }),
     );
     await this.nats.stop();
+    running.delete(this);
   }
+}
+
+const running = new Set<DevCluster>();
+let exitHookInstalled = false;
+
+/** If the owning process exits with replicas still up, they go with it (each by its own pid). */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const cluster of running) for (const child of cluster.processes.values()) child.kill('SIGKILL');
+  });
 }

@@ -100,11 +100,12 @@ export async function verifyReplicas(options: { client: PaxlogClient; peers: rea
 export async function withCluster(options: { name: string; logs: string[] }, body: (cluster: DevCluster, client: PaxlogClient) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), `paxlog-${options.name}-`));
   const cluster = await DevCluster.start({ dataDir, logs: options.logs });
-  const client = await PaxlogClient.connect({ servers: cluster.url, log: options.logs[0]! });
+  let client: PaxlogClient | null = null;
   try {
+    client = await PaxlogClient.connect({ servers: cluster.url, log: options.logs[0]! });
     await body(cluster, client);
   } finally {
-    await client.close();
+    await client?.close();
     await cluster.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
