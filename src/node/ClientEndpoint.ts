@@ -21,7 +21,8 @@ import { ReadWaiters } from './ReadWaiters.js';
 
 export type ReadPage = (options: { from: number; entriesMax: number; bytesMax: number; key?: string }) => { entries: CommittedEntry[]; offsetNext: number };
 
-export interface ClientEndpointOptions {
+/** What every client-facing endpoint of one log's replica is given. */
+export interface EndpointOptions {
   readonly log: string;
   readonly id: ReplicaId;
   readonly nc: NatsConnection;
@@ -29,6 +30,9 @@ export interface ClientEndpointOptions {
   readonly messageBytesMax: number;
   readonly onAppend: (pending: PendingAppend) => void;
   readonly readPage: ReadPage;
+}
+
+export interface ClientEndpointOptions extends EndpointOptions {
   readonly status: () => Record<string, unknown>;
 }
 

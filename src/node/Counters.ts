@@ -10,10 +10,6 @@ export class Counters {
     this.counts.set(name, (this.counts.get(name) ?? 0) + by);
   }
 
-  get(name: string): number {
-    return this.counts.get(name) ?? 0;
-  }
-
   snapshot(): Record<string, number> {
     return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
   }

@@ -1,24 +1,15 @@
-import { headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import type { ReplicaId } from '../log/ballot.js';
+import { headers, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
 import { type CommittedBatch, type CommittedEntry, type Entry, entryBytes } from '../log/types.js';
 import { keyPattern } from '../transport/clientSchemas.js';
 import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
-import type { ReadPage } from './ClientEndpoint.js';
+import type { EndpointOptions } from './ClientEndpoint.js';
 import { readBytesMax, readEntriesMax } from './ClientEndpoint.js';
-import type { Counters } from './Counters.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
-import type { AppendFailure, PendingAppend } from './PendingAppend.js';
+import type { AppendFailure } from './PendingAppend.js';
 
-export interface PlainEndpointOptions {
-  readonly log: string;
-  readonly id: ReplicaId;
-  readonly nc: NatsConnection;
-  readonly counters: Counters;
-  readonly messageBytesMax: number;
-  readonly onAppend: (pending: PendingAppend) => void;
-  readonly readPage: ReadPage;
+export interface PlainEndpointOptions extends EndpointOptions {
   /** Parks a replay until something commits at its offset. */
   readonly park: (options: { from: number; waitMs: number; answer: () => void }) => boolean;
 }
