@@ -23,6 +23,13 @@ describe('bad input at every subject: an error reply naming the problem, or a co
     cluster = await DevCluster.start({ dataDir, logs: [log], nodeFlags: ['--message-bytes-max', String(messageBytesMax)] });
     client = await PaxlogClient.connect({ servers: cluster.url, log });
     await client.appendEntries([{ id: 'first', data: new Uint8Array([1]) }]);
+    // Followers learn the commit of 'first' a moment after the leader acknowledges it.
+    // Each case compares positions before and after, so start from a settled cluster.
+    await waitFor('every replica to commit the first append', async () => {
+      const statuses = await client.status({ waitMs: 200 });
+      const settled = (s: Record<string, unknown>) => Number(s['committedInstance']) >= 1 && s['committedInstance'] === s['acceptedInstanceMax'];
+      return statuses.length === cluster.peers.length && statuses.every(settled) && new Set(statuses.map((s) => s['committedInstance'])).size === 1;
+    });
   });
 
   after(async () => {
