@@ -11,10 +11,21 @@ export interface Ready {
   readonly records: readonly InstanceRecord[];
   /** Apply to the state machine, in this order. */
   readonly committed: readonly CommittedBatch[];
-  /** Send only after hardState and records are durable. Messages to self loop back to step(). */
+  /** Send only after the writes that `readyMustSync` names are durable. Messages to self loop back to step(). */
   readonly messages: readonly Envelope[];
   /** Answer proposals after the committed batches are applied. */
   readonly outcomes: readonly ProposalOutcome[];
+}
+
+/**
+ * Whether a Ready's writes must be durable before its messages leave. A promise (hardState) and an
+ * accept (a record not yet chosen) are votes: a reply reveals them, so they must survive a crash.
+ * A chosen mark and a committed batch are facts about a value already durable on a majority; a
+ * crash that loses them only makes the replica learn them again, so their write may skip the fsync
+ * (a later synced write in the same write-ahead log makes them durable too).
+ */
+export function readyMustSync(ready: Pick<Ready, 'hardState' | 'records'>): boolean {
+  return ready.hardState !== null || ready.records.some((record) => !record.chosen);
 }
 
 /** The buffer the core's parts write their effects into until the driver takes a Ready. */

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { assert } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
-import type { Ready } from '../log/Effects.js';
+import { readyMustSync, type Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
 import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState } from '../log/types.js';
 import { blobChecksum, checksumVerify, entryChecksum, metaChecksum, recordChecksum } from './checksum.js';
@@ -265,9 +265,24 @@ export class SqliteLog implements LogStoreReader {
    */
   persist(ready: PersistInput): void {
     if (ready.hardState === null && ready.records.length === 0 && ready.committed.length === 0) return;
-    const cursor = this.persistTransaction(ready);
+    const cursor = readyMustSync(ready) ? this.persistTransaction(ready) : this.withoutSync(() => this.persistTransaction(ready));
     this.cursor = cursor;
     if (ready.hardState !== null) this.hardStateLast = ready.hardState;
+  }
+
+  /**
+   * Runs one transaction at synchronous=NORMAL, for writes that need not be durable before anything
+   * leaves (see readyMustSync); the setting is back to FULL, and read back, before anything else runs.
+   */
+  private withoutSync<T>(write: () => T): T {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return write();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+      const synchronous: unknown = this.db.pragma('synchronous', { simple: true });
+      assert(synchronous === 2, `SQLite at ${this.path}: synchronous reads back as ${String(synchronous)} after a chosen-only write`);
+    }
   }
 
   close(): void {

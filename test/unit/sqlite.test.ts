@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 import { InvariantError } from '../../src/log/assert.js';
+import { readyMustSync } from '../../src/log/Effects.js';
 import { Learner } from '../../src/log/Learner.js';
 import { MemoryLogStore } from '../../src/log/MemoryLogStore.js';
 import { MemoryStateMachine } from '../../src/log/MemoryStateMachine.js';
@@ -95,6 +96,22 @@ describe('SqliteLog: opening', () => {
     raw.close();
     const log = SqliteLog.open({ path, dedupIdsMax: 10 });
     assert.deepEqual(log.pragmas(), { journalMode: 'wal', synchronous: 2 });
+    log.close();
+  });
+
+  it('syncs a Ready with a promise or an accept; writes chosen marks and batches unsynced, then is back at FULL', () => {
+    const ballot = { round: 1, replica: 1 };
+    const value: Value = { valueId: 'v1', entries: [{ data: bytes('x') }], timestampMs: 5 };
+    const accept: InstanceRecord = { instance: 1, ballot, value, chosen: false };
+    assert.equal(readyMustSync({ hardState: { promised: ballot, roundMax: 1 }, records: [] }), true);
+    assert.equal(readyMustSync({ hardState: null, records: [{ ...accept, chosen: true }, accept] }), true);
+    assert.equal(readyMustSync({ hardState: null, records: [{ ...accept, chosen: true }] }), false);
+    assert.equal(readyMustSync({ hardState: null, records: [] }), false);
+    const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 10 });
+    log.persist({ ...noWrites, records: [accept] });
+    log.persist({ ...noWrites, records: [{ ...accept, chosen: true }] });
+    assert.deepEqual(log.pragmas(), { journalMode: 'wal', synchronous: 2 });
+    assert.equal(log.records({ instanceFrom: 1, instanceTo: 1, recordsMax: 1 })[0]?.chosen, true);
     log.close();
   });
 
