@@ -11,10 +11,12 @@ export interface Ready {
   readonly records: readonly InstanceRecord[];
   /** Apply to the state machine, in this order. */
   readonly committed: readonly CommittedBatch[];
-  /** Send only after the writes that `readyMustSync` names are durable. Messages to self loop back to step(). */
+  /** Send only after the writes are durable (synced when mustSync). Messages to self loop back to step(). */
   readonly messages: readonly Envelope[];
   /** Answer proposals after the committed batches are applied. */
   readonly outcomes: readonly ProposalOutcome[];
+  /** The writes must be synced before the messages leave: see readyMustSync. */
+  readonly mustSync: boolean;
 }
 
 /**
@@ -66,6 +68,7 @@ export class Effects {
       committed: this.committed,
       messages: this.messages,
       outcomes: this.outcomes,
+      mustSync: readyMustSync(this),
     };
     this.hardState = null;
     this.records = [];

@@ -26,6 +26,21 @@ export class MemoryLogStore implements LogStore {
     return found;
   }
 
+  /** The record at `instance`, if any. */
+  record(instance: number): InstanceRecord | undefined {
+    return this.byInstance.get(instance);
+  }
+
+  /** Puts back what an unsynced write replaced (the simulator's crash rolls back unsynced writes). */
+  restore(instance: number, record: InstanceRecord | undefined): void {
+    if (record !== undefined) {
+      this.byInstance.set(instance, record);
+      return;
+    }
+    this.byInstance.delete(instance);
+    if (instance === this.instanceHighest) this.instanceHighest = Math.max(0, ...this.byInstance.keys());
+  }
+
   instanceMax(): number {
     return this.instanceHighest;
   }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { assert } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
-import { readyMustSync, type Ready } from '../log/Effects.js';
+import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
 import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState } from '../log/types.js';
 import { blobChecksum, checksumVerify, entryChecksum, metaChecksum, recordChecksum } from './checksum.js';
@@ -12,7 +12,7 @@ import { pragmasApply, schemaVersion, tablesCreate } from './schema.js';
 import { valueDecode, valueEncode } from './valueCodec.js';
 
 /** The writes of one Ready (ReplicaReady fits): persisted together in one transaction. */
-export type PersistInput = Pick<Ready, 'hardState' | 'records' | 'committed'>;
+export type PersistInput = Pick<Ready, 'hardState' | 'records' | 'committed' | 'mustSync'>;
 
 const metaKey = {
   schemaVersion: 'schema_version',
@@ -265,14 +265,14 @@ export class SqliteLog implements LogStoreReader {
    */
   persist(ready: PersistInput): void {
     if (ready.hardState === null && ready.records.length === 0 && ready.committed.length === 0) return;
-    const cursor = readyMustSync(ready) ? this.persistTransaction(ready) : this.withoutSync(() => this.persistTransaction(ready));
+    const cursor = ready.mustSync ? this.persistTransaction(ready) : this.withoutSync(() => this.persistTransaction(ready));
     this.cursor = cursor;
     if (ready.hardState !== null) this.hardStateLast = ready.hardState;
   }
 
   /**
    * Runs one transaction at synchronous=NORMAL, for writes that need not be durable before anything
-   * leaves (see readyMustSync); the setting is back to FULL, and read back, before anything else runs.
+   * leaves (Ready.mustSync false); the setting is back to FULL, and read back, before anything else runs.
    */
   private withoutSync<T>(write: () => T): T {
     this.db.pragma('synchronous = NORMAL');

@@ -4,6 +4,7 @@ import { MemoryStateMachine } from '../../src/log/MemoryStateMachine.js';
 import type { SeededRandom } from '../../src/log/random.js';
 import { learnerStateEmpty, type LearnerState } from '../../src/log/types.js';
 import { Replica, type ReplicaOptions, type ReplicaReady } from '../../src/replica/Replica.js';
+import type { InstanceRecord } from '../../src/log/types.js';
 
 /** What survives a crash: the acceptor's disk, the restart counter and the state machine's last save. */
 export interface SimDisk {
@@ -11,6 +12,11 @@ export interface SimDisk {
   readonly stable: MemoryStableStore;
   epoch: number;
   checkpoint: { state: LearnerState; entriesLength: number };
+  /**
+   * Writes made without a sync (chosen marks: see readyMustSync), oldest first, each with what it
+   * replaced. A crash keeps a random prefix of them; the next synced write makes them all durable.
+   */
+  unsynced: Array<{ instance: number; replaced: InstanceRecord | undefined }>;
 }
 
 /** Builds a replica; canaries pass a broken core or election through `makePaxos`/`makeLease`. */
@@ -29,6 +35,7 @@ export class SimReplica {
     stable: new MemoryStableStore(),
     epoch: 0,
     checkpoint: { state: learnerStateEmpty, entriesLength: 0 },
+    unsynced: [],
   };
   persisting: ReplicaReady | null = null;
   /** Bumped on every crash, so events scheduled for an earlier life are ignored. */
@@ -65,16 +72,24 @@ export class SimReplica {
     this.persisting = null;
   }
 
-  /** The process dies: volatile state goes, and a Ready being persisted keeps a random prefix. */
+  /**
+   * The process dies: volatile state goes. The disk keeps a random prefix of what was written since
+   * the last sync: the unsynced writes, then the Ready being persisted (only if all of those stayed).
+   */
   crash(random: SeededRandom): { ready: ReplicaReady; recordsKept: number } | null {
     const ready = this.persisting;
+    const unsyncedCount = this.disk.unsynced.length;
+    const unsyncedKept = random.int(0, unsyncedCount);
+    for (const lost of this.disk.unsynced.splice(unsyncedKept).reverse()) this.disk.log.restore(lost.instance, lost.replaced);
+    this.disk.unsynced = [];
     let kept: { ready: ReplicaReady; recordsKept: number } | null = null;
-    if (ready !== null) {
+    if (ready !== null && unsyncedKept === unsyncedCount) {
       const writes = (ready.hardState === null ? 0 : 1) + ready.records.length;
       const count = random.int(0, writes);
       const hardStateKept = ready.hardState !== null && count >= 1;
       const recordsKept = Math.max(0, count - (ready.hardState === null ? 0 : 1));
       this.write(ready, recordsKept, hardStateKept);
+      this.disk.unsynced = [];
       kept = { ready, recordsKept };
     }
     this.core = null;
@@ -83,9 +98,19 @@ export class SimReplica {
     return kept;
   }
 
+  /** A Ready that must sync makes every earlier write durable; one that need not is journaled. */
   write(ready: ReplicaReady, recordsKept: number, hardStateKept: boolean): void {
     if (hardStateKept && ready.hardState !== null) this.disk.stable.setHardState(ready.hardState);
-    this.disk.log.write(ready.records.slice(0, recordsKept));
+    const records = ready.records.slice(0, recordsKept);
+    if (ready.mustSync) {
+      this.disk.log.write(records);
+      this.disk.unsynced = [];
+      return;
+    }
+    for (const record of records) {
+      this.disk.unsynced.push({ instance: record.instance, replaced: this.disk.log.record(record.instance) });
+      this.disk.log.write([record]);
+    }
   }
 
   /** The state machine saves its state lazily: the learner re-learns the rest after a crash. */

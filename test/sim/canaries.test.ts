@@ -8,6 +8,7 @@ const cases: Array<[CanaryName, Omit<SeedsOptions, 'from' | 'seeds' | 'canary'>]
   ['promise-not-persisted', {}],
   ['accept-below-promise', {}],
   ['accept-not-persisted', {}],
+  ['accept-unsynced', {}],
   ['learner-out-of-order', {}],
   ['no-restart-wait', {}],
   ['no-backoff', { duelElection: true }],

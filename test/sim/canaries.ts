@@ -5,6 +5,7 @@ import { Acceptor, type AcceptorOptions } from '../../src/log/Acceptor.js';
 import { type Ballot, ballotCompare } from '../../src/log/ballot.js';
 import { Learner } from '../../src/log/Learner.js';
 import { MultiPaxos } from '../../src/log/MultiPaxos.js';
+import type { Ready } from '../../src/log/Effects.js';
 import type { InstanceRecord, LearnerState } from '../../src/log/types.js';
 import { Replica } from '../../src/replica/Replica.js';
 import type { ReplicaFactory } from './SimReplica.js';
@@ -59,6 +60,14 @@ class AcceptBelowPromiseCore extends MultiPaxos {
 class AcceptNotPersistedCore extends MultiPaxos {
   protected override createAcceptor(options: AcceptorOptions): Acceptor {
     return new AcceptNotPersisted(options);
+  }
+}
+
+/** The core lets accepts go out after an unsynced write: only a promise is synced. */
+class AcceptUnsyncedCore extends MultiPaxos {
+  override ready(): Ready {
+    const ready = super.ready();
+    return { ...ready, mustSync: ready.hardState !== null };
   }
 }
 
@@ -117,6 +126,7 @@ export type CanaryName =
   | 'promise-not-persisted'
   | 'accept-below-promise'
   | 'accept-not-persisted'
+  | 'accept-unsynced'
   | 'learner-out-of-order'
   | 'no-restart-wait'
   | 'no-backoff'
@@ -126,6 +136,7 @@ export const canaries: Record<CanaryName, ReplicaFactory> = {
   'promise-not-persisted': (options) => new Replica({ ...options, makePaxos: (o) => new PromiseNotPersistedCore(o) }),
   'accept-below-promise': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptBelowPromiseCore(o) }),
   'accept-not-persisted': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptNotPersistedCore(o) }),
+  'accept-unsynced': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptUnsyncedCore(o) }),
   'learner-out-of-order': (options) => new Replica({ ...options, makePaxos: (o) => new LearnerOutOfOrderCore(o) }),
   'no-restart-wait': leaseCanary({ acceptor: (o) => new NoRestartWait(o) }),
   'no-backoff': leaseCanary({ proposer: (o) => new NoBackoff(o) }),

@@ -30,7 +30,7 @@ let dirCount = 0;
 const pathFresh = (): string => join(dirRoot, `case-${++dirCount}`, 'log.db');
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const noWrites: PersistInput = { hardState: null, records: [], committed: [] };
+const noWrites: PersistInput = { hardState: null, records: [], committed: [], mustSync: true };
 
 function randomEntry(random: SeededRandom, options: { idPool: number; tag: string }): Entry {
   const entry: { -readonly [K in keyof Entry]: Entry[K] } = { data: bytes(`${options.tag}-${random.int(0, 1e6)}`) };
@@ -109,7 +109,7 @@ describe('SqliteLog: opening', () => {
     assert.equal(readyMustSync({ hardState: null, records: [] }), false);
     const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 10 });
     log.persist({ ...noWrites, records: [accept] });
-    log.persist({ ...noWrites, records: [{ ...accept, chosen: true }] });
+    log.persist({ ...noWrites, records: [{ ...accept, chosen: true }], mustSync: false });
     assert.deepEqual(log.pragmas(), { journalMode: 'wal', synchronous: 2 });
     assert.equal(log.records({ instanceFrom: 1, instanceTo: 1, recordsMax: 1 })[0]?.chosen, true);
     log.close();
@@ -257,7 +257,7 @@ describe('SqliteLog: persist() atomicity', () => {
     const [first, second] = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 2, entriesPerBatch: 3, dataBytes: 10 });
     assert.ok(first !== undefined && second !== undefined);
     const hardState: HardState = { promised: { round: 3, replica: 1 }, roundMax: 3 };
-    const ready = (committed: CommittedBatch[]): PersistInput => ({ hardState, records: [recordOf(first, true)], committed });
+    const ready = (committed: CommittedBatch[]): PersistInput => ({ hardState, records: [recordOf(first, true)], committed, mustSync: true });
     assert.throws(() => log.persist(ready([second])), /batch 2 persisted after 0/);
     const shifted = { ...first, entries: first.entries.map((entry) => ({ ...entry, offset: entry.offset + 1 })), offsetNext: 4 };
     assert.throws(() => log.persist(ready([shifted])), /offset 1, expected 0/);
@@ -278,7 +278,7 @@ describe('SqliteLog: checksums', () => {
     const log = SqliteLog.open({ path, dedupIdsMax: 100 });
     const batches = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 3, entriesPerBatch: 4, dataBytes: 16 });
     const hardState: HardState = { promised: { round: 2, replica: 1 }, roundMax: 2 };
-    log.persist({ hardState, records: batches.map((b) => recordOf(b, true)), committed: batches });
+    log.persist({ hardState, records: batches.map((b) => recordOf(b, true)), committed: batches, mustSync: true });
     const raw = new Database(path);
     const flip = (sql: { select: string; update: string; key: number }): void => {
       const row = raw.prepare<[number], { blob: Buffer }>(sql.select).get(sql.key);
@@ -321,7 +321,7 @@ describe('SqliteLog: throughput', () => {
     const full = batches.slice(transactions).map((batch, index): PersistInput => {
       const previous = batches[transactions + index - 1];
       const records = [recordOf(batch, false), ...(previous === undefined ? [] : [recordOf(previous, true)])];
-      return { hardState: { promised: { round: 1, replica: 1 }, roundMax: 1 }, records, committed: [batch] };
+      return { hardState: { promised: { round: 1, replica: 1 }, roundMax: 1 }, records, committed: [batch], mustSync: true };
     });
     measure('full Ready (accepted record + chosen mark + entries + hard state)', full);
     const started = performance.now();
@@ -367,7 +367,7 @@ function diskFillAndCheck(dir: string): void {
     const [batch] = batchesBulk({ instanceFirst: instance, offsetFirst, count: 1, entriesPerBatch: 20, dataBytes: 200 });
     assert.ok(batch !== undefined);
     const hardState: HardState = { promised: { round: instance, replica: 1 }, roundMax: instance };
-    const ready: PersistInput = { hardState, records: [recordOf(batch, true)], committed: [batch] };
+    const ready: PersistInput = { hardState, records: [recordOf(batch, true)], committed: [batch], mustSync: true };
     try {
       log.persist(ready);
       model.apply(batch);
