@@ -28,6 +28,11 @@ export interface StreamEntry {
   readonly timestamp: number;
 }
 
+/** The most pages a stream asks ahead, whatever its options say. */
+const pagesAheadLimit = 8;
+/** A page at least this long (or as long as asked) means the stream is replaying, not tailing. */
+const replayPageEntriesMin = 1_024;
+
 export interface StreamOptions {
   /** The first offset wanted. */
   readonly from: number;
@@ -35,8 +40,13 @@ export interface StreamOptions {
   readonly key?: string;
   /** Read from this replica only (by default: any replica). */
   readonly replica?: ReplicaId;
-  /** Entries asked for per request: the stream's credit. At most two pages are held at once. */
+  /** Entries asked for per request. */
   readonly pageEntriesMax?: number;
+  /**
+   * Pages requested ahead of the consumer (default 3, at most 8; 1 with `key`). The stream's
+   * credit is pagesAheadMax pages: the stream holds at most that many plus the one being yielded.
+   */
+  readonly pagesAheadMax?: number;
   /** How long a caught-up read waits for new entries before it asks again. */
   readonly waitMs?: number;
 }
@@ -141,31 +151,58 @@ export class PaxlogClient {
 
   /**
    * Committed entries from `from` on, forever: pages replayed from storage, then a live tail by
-   * long polls, one page ahead at most. Reads retry through leader changes, reconnects and replica
-   * restarts, and offsets are checked: never a gap, never a duplicate. `break` releases everything.
+   * long polls. Up to `pagesAheadMax` pages are requested ahead, each from where the one before is
+   * predicted to end; a prediction that proves wrong is dropped and asked again, and offsets are
+   * checked on every page: never a gap, never a duplicate. Reads retry through leader changes,
+   * reconnects and replica restarts. `break` releases everything.
    */
   async *entries(options: StreamOptions): AsyncGenerator<StreamEntry> {
     const limit = options.pageEntriesMax ?? 4_096;
     const waitMs = options.waitMs ?? 5_000;
-    let next = options.from;
-    const ask = (from: number) => {
-      const page = this.readRetrying({ ...options, from, limit, waitMs });
+    const aheadMax = options.key === undefined ? Math.max(1, Math.min(pagesAheadLimit, options.pagesAheadMax ?? 3)) : 1;
+    const ask = (request: { from: number; limit: number; waitMs: number }) => {
+      const page = this.readRetrying({ ...options, ...request });
       page.catch(() => undefined); // a page still in flight when the consumer stops
-      return page;
+      return { ...request, page };
     };
-    let pending = ask(next);
+    let next = options.from;
+    const ahead = [ask({ from: next, limit, waitMs })];
     for (;;) {
-      const page = await pending;
-      const offsetNext = page.offsetNext;
-      pending = ask(offsetNext);
+      const head = ahead.shift()!;
+      if (head.from !== next) {
+        ahead.length = 0; // every later prediction rests on this wrong one
+        ahead.push(ask({ from: next, limit, waitMs }));
+        continue;
+      }
+      const page = await head.page;
       for (const entry of page.entries) {
         const contiguous = options.key === undefined ? entry.offset === next : entry.offset >= next;
         if (!contiguous) throw new PaxlogError('internal', `stream expected offset ${next}, got ${entry.offset}`);
         next = entry.offset + 1;
-        yield { offset: entry.offset, key: entry.key, id: entry.id, data: entry.data, timestamp: entry.timestampMs };
       }
-      if (offsetNext < next) throw new PaxlogError('internal', `stream went back from ${next} to ${offsetNext}`);
-      next = offsetNext;
+      if (page.offsetNext < next) throw new PaxlogError('internal', `stream went back from ${next} to ${page.offsetNext}`);
+      next = page.offsetNext;
+      // Ask ahead while replaying (a page cut short by a bound); a live tail's small pages ask one at a time.
+      const replaying = page.entries.length >= Math.min(limit, replayPageEntriesMin);
+      this.askAhead({ ahead, aheadMax: replaying ? aheadMax : 1, from: next, stride: Math.max(1, page.entries.length), ask, waitMs });
+      for (const entry of page.entries) yield { offset: entry.offset, key: entry.key, id: entry.id, data: entry.data, timestamp: entry.timestampMs };
+    }
+  }
+
+  /** Tops up the pages asked ahead; only the first may wait for new entries, the rest answer at once. */
+  private askAhead<T extends { from: number; limit: number }>(options: {
+    ahead: T[];
+    aheadMax: number;
+    from: number;
+    stride: number;
+    waitMs: number;
+    ask: (request: { from: number; limit: number; waitMs: number }) => T;
+  }): void {
+    const { ahead, stride } = options;
+    while (ahead.length < options.aheadMax) {
+      const last = ahead[ahead.length - 1];
+      const from = last === undefined ? options.from : last.from + last.limit;
+      ahead.push(options.ask({ from, limit: stride, waitMs: ahead.length === 0 ? options.waitMs : 0 }));
     }
   }
 

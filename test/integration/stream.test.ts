@@ -12,7 +12,7 @@ function withCluster(name: string, body: (cluster: DevCluster, client: PaxlogCli
 }
 
 /** A stream pinned to one replica, collecting `count` entries. */
-function collect(client: PaxlogClient, options: { replica: number; count: number }): { done: Promise<StreamEntry[]>; subscription: Subscription } {
+function collect(client: PaxlogClient, options: { replica: number; count: number; pageEntriesMax?: number; pagesAheadMax?: number }): { done: Promise<StreamEntry[]>; subscription: Subscription } {
   const got: StreamEntry[] = [];
   let finish: (entries: StreamEntry[]) => void = () => undefined;
   let fail: (error: Error) => void = () => undefined;
@@ -20,7 +20,9 @@ function collect(client: PaxlogClient, options: { replica: number; count: number
     finish = resolve;
     fail = reject;
   });
-  const subscription = client.stream({ from: 0, replica: options.replica, waitMs: 1_000 }).subscribe({
+  const { replica, pageEntriesMax, pagesAheadMax } = options;
+  const paging = { ...(pageEntriesMax === undefined ? {} : { pageEntriesMax }), ...(pagesAheadMax === undefined ? {} : { pagesAheadMax }) };
+  const subscription = client.stream({ from: 0, replica, waitMs: 1_000, ...paging }).subscribe({
     next: (entry) => {
       got.push(entry);
       if (got.length === options.count) {
@@ -44,7 +46,8 @@ describe('streams and the client API on a real cluster', { concurrency: false },
       await appendMany({
         client, count, concurrency: 64, prefix: 's', acked,
         during: { atCount: 3_000, run: async () => {
-          streams.push(...cluster.peers.map((replica) => collect(client, { replica, count })));
+          // Small pages asked far ahead: near the moving end of the log most predictions fail.
+          streams.push(...cluster.peers.map((replica) => collect(client, { replica, count, pageEntriesMax: 1_000, pagesAheadMax: 8 })));
           await cluster.signal(leader, 'SIGKILL');
           await waitFor('appends to go on under a new leader', async () => acked.size >= 5_000);
           cluster.startReplica(leader);
