@@ -19,10 +19,10 @@ const encoder = new TextEncoder();
 /** The headers a committed entry carries on the live tail and in a replay. */
 function entryHeaders(entry: CommittedEntry): MsgHdrs {
   const h = headers();
-  h.set(H.offset, String(entry.offset));
-  h.set(H.timestamp, String(entry.timestampMs));
-  if (entry.id !== undefined) h.set(H.id, entry.id);
-  if (entry.key !== undefined) h.set(H.key, entry.key);
+  h.append(H.offset, String(entry.offset)); // append, not set: a fresh header set has nothing to replace
+  h.append(H.timestamp, String(entry.timestampMs));
+  if (entry.id !== undefined) h.append(H.id, entry.id);
+  if (entry.key !== undefined) h.append(H.key, entry.key);
   return h;
 }
 
