@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Learner } from '../../src/log/Learner.js';
+import { DedupWindow } from '../../src/log/DedupWindow.js';
 import { MemoryStateMachine } from '../../src/log/MemoryStateMachine.js';
 import { learnerStateEmpty, type Entry, type Value } from '../../src/log/types.js';
 
@@ -75,5 +76,21 @@ describe('Learner', () => {
     const restarted = new Learner(fsm.learnerState(), { dedupIdsMax: 10 });
     restarted.add(2, value('v2', [{ id: 'b', data: bytes('b') }, { id: 'c', data: bytes('c') }]));
     assert.deepEqual(restarted.release()[0]?.results, [{ status: 'duplicate', offset: 1 }, { status: 'ok', offset: 2 }]);
+  });
+});
+
+describe('DedupWindow', () => {
+  it('keeps the newest idsMax ids, evicts the oldest first, and restores to the same window', () => {
+    const window = new DedupWindow(3, [['a', 0], ['b', 1]]);
+    for (const [id, offset] of [['c', 2], ['d', 3], ['e', 4], ['f', 5], ['g', 6]] as const) window.add(id, offset);
+    assert.deepEqual(window.entries(), [['e', 4], ['f', 5], ['g', 6]]);
+    for (const id of ['a', 'b', 'c', 'd']) assert.equal(window.offsetOf(id), undefined, `${id} evicted`);
+    assert.equal(window.offsetOf('f'), 5);
+    assert.throws(() => window.add('g', 7), /added twice/);
+    const restored = new DedupWindow(3, window.entries());
+    restored.add('h', 7);
+    window.add('h', 7);
+    assert.deepEqual(restored.entries(), window.entries());
+    assert.deepEqual(window.entries(), [['f', 5], ['g', 6], ['h', 7]]);
   });
 });
