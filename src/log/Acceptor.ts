@@ -85,6 +85,7 @@ export class Acceptor {
       records,
       instanceNext: more && last !== undefined ? last.instance + 1 : null,
       committedInstance,
+      compactedInstance: this.options.store.compactedInstance(),
     });
     return true;
   }

@@ -17,6 +17,16 @@ export interface Ready {
   readonly outcomes: readonly ProposalOutcome[];
   /** The writes must be synced before the messages leave: see readyMustSync. */
   readonly mustSync: boolean;
+  /**
+   * The instances this replica needs next are compacted away at `peer`, through `instanceMin`:
+   * the driver installs a snapshot at or beyond it, then restarts the core from it.
+   */
+  readonly snapshotNeeded: SnapshotNeeded | null;
+}
+
+export interface SnapshotNeeded {
+  readonly peer: ReplicaId;
+  readonly instanceMin: number;
 }
 
 /**
@@ -37,6 +47,7 @@ export class Effects {
   committed: CommittedBatch[] = [];
   messages: Envelope[] = [];
   outcomes: ProposalOutcome[] = [];
+  snapshotNeeded: SnapshotNeeded | null = null;
 
   constructor(private readonly peers: readonly ReplicaId[]) {
     assert(peers.length >= 1, 'a group needs at least one replica');
@@ -57,7 +68,8 @@ export class Effects {
       this.records.length === 0 &&
       this.committed.length === 0 &&
       this.messages.length === 0 &&
-      this.outcomes.length === 0
+      this.outcomes.length === 0 &&
+      this.snapshotNeeded === null
     );
   }
 
@@ -69,7 +81,9 @@ export class Effects {
       messages: this.messages,
       outcomes: this.outcomes,
       mustSync: readyMustSync(this),
+      snapshotNeeded: this.snapshotNeeded,
     };
+    this.snapshotNeeded = null;
     this.hardState = null;
     this.records = [];
     this.committed = [];

@@ -7,6 +7,7 @@ import type { HardState, InstanceRecord } from './types.js';
 export class MemoryLogStore implements LogStore {
   private readonly byInstance = new Map<number, InstanceRecord>();
   private instanceHighest = 0;
+  private compacted = 0;
 
   write(records: readonly InstanceRecord[]): void {
     for (const record of records) {
@@ -42,13 +43,25 @@ export class MemoryLogStore implements LogStore {
   }
 
   instanceMax(): number {
-    return this.instanceHighest;
+    return Math.max(this.instanceHighest, this.compacted);
+  }
+
+  compactedInstance(): number {
+    return this.compacted;
+  }
+
+  /** Drops every record up to `instance`, as retention does once their entries are gone. */
+  compactThrough(instance: number): void {
+    if (instance <= this.compacted) return;
+    for (const key of [...this.byInstance.keys()]) if (key <= instance) this.byInstance.delete(key);
+    this.compacted = instance;
   }
 
   /** A deep-enough copy for a simulated disk that survives a crash. */
   clone(): MemoryLogStore {
     const copy = new MemoryLogStore();
     copy.write([...this.byInstance.values()]);
+    copy.compacted = this.compacted;
     return copy;
   }
 }

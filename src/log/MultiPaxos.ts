@@ -75,6 +75,8 @@ export class MultiPaxos {
   private leaderContactTick = Number.NEGATIVE_INFINITY;
   private campaignAtTick: number;
   private fetchSentTick = Number.NEGATIVE_INFINITY;
+  /** The peer the last fetch went to while it is unanswered: a retry goes to the next peer. */
+  private fetchUnanswered: ReplicaId | null = null;
   private readyOutstanding: { committedInstance: number } | null = null;
 
   constructor(private readonly options: MultiPaxosOptions) {
@@ -286,6 +288,14 @@ export class MultiPaxos {
 
   private onFetched(message: FetchedMessage): void {
     const before = this.learner.committedInstance;
+    if (message.from === this.fetchUnanswered) this.fetchUnanswered = null;
+    if (message.values.length === 0) {
+      if (message.compactedInstance > before) this.effects.snapshotNeeded = { peer: message.from, instanceMin: message.compactedInstance };
+      return;
+    }
+    // A chunk is applied only whole and in order: consecutive instances, none beyond a gap.
+    const first = message.values[0]!.instance;
+    if (!message.values.every((item, i) => item.instance === first + i)) return;
     for (const { instance, value } of message.values) this.learnAndRelease(instance, value, { persist: true });
     const progressed = this.learner.committedInstance > before;
     if (progressed && message.committedInstance > this.learner.committedInstance) {
@@ -299,12 +309,29 @@ export class MultiPaxos {
     if (peer === null || peer === this.id) return;
     if (instanceKnownChosen <= this.learner.committedInstance) return;
     if (this.tickNow - this.fetchSentTick < this.limits.fetchRetryTicks) return;
+    // The last fetch went unanswered (that peer may be dead): resume from where this replica
+    // stopped, with the next peer in turn.
+    const target = this.fetchUnanswered === null ? peer : this.peerAfter(this.fetchUnanswered);
     this.fetchSentTick = this.tickNow;
-    this.effects.send(peer, { type: 'fetch', from: this.id, instanceFrom: this.learner.committedInstance + 1 });
+    this.fetchUnanswered = target;
+    this.effects.send(target, { type: 'fetch', from: this.id, instanceFrom: this.learner.committedInstance + 1 });
+  }
+
+  private peerAfter(peer: ReplicaId): ReplicaId {
+    const others = this.options.peers.filter((id) => id !== this.id);
+    assert(others.length > 0, 'a fetch needs another replica');
+    const at = others.indexOf(peer);
+    return others[(at + 1) % others.length]!;
   }
 
   /** Answers with the chosen values this replica knows from `instanceFrom` on, in order. */
   private sendChosen(to: ReplicaId, instanceFrom: number): void {
+    const compactedInstance = this.options.store.compactedInstance();
+    const committedInstance = this.learner.committedInstance;
+    if (instanceFrom <= compactedInstance) {
+      this.effects.send(to, { type: 'fetched', from: this.id, values: [], committedInstance, compactedInstance });
+      return;
+    }
     const values: Array<{ instance: number; value: Value }> = [];
     let bytes = 0;
     for (let instance = instanceFrom; values.length < this.limits.fetchInstancesMax; instance++) {
@@ -315,7 +342,7 @@ export class MultiPaxos {
       if (bytes >= this.limits.fetchBytesMax) break;
     }
     if (values.length === 0) return;
-    this.effects.send(to, { type: 'fetched', from: this.id, values, committedInstance: this.learner.committedInstance });
+    this.effects.send(to, { type: 'fetched', from: this.id, values, committedInstance, compactedInstance });
   }
 
   private chosenValue(instance: number): Value | undefined {

@@ -135,6 +135,9 @@ export class Proposer {
     if (message.instanceFrom !== preparing.cursor.get(message.from)) return;
     preparing.startedTick = tick;
     if (message.committedInstance > this.options.host.committedInstance) this.options.host.catchUp(message.from, message.committedInstance);
+    // This acceptor compacted away instances this proposer has not learned: its promise cannot
+    // report them, so it does not count. The proposer learns them (by snapshot) first.
+    if (message.compactedInstance >= preparing.instanceFrom) return;
     for (const record of message.records) {
       assert(record.instance >= preparing.instanceFrom, `promise record ${record.instance} below prepare`);
       const known = preparing.merged.get(record.instance);

@@ -21,6 +21,11 @@ export interface PromiseMessage {
   readonly records: readonly InstanceRecord[];
   readonly instanceNext: number | null;
   readonly committedInstance: number;
+  /**
+   * Instances up to this one are compacted away at this acceptor: it cannot report them. A
+   * proposer preparing from at or below it must learn them (by snapshot) before it may lead.
+   */
+  readonly compactedInstance: number;
 }
 
 /** Phase 2a. */
@@ -70,6 +75,8 @@ export interface FetchedMessage {
   readonly from: ReplicaId;
   readonly values: ReadonlyArray<{ readonly instance: number; readonly value: Value }>;
   readonly committedInstance: number;
+  /** The sender no longer holds instances up to this one: a fetch below it needs a snapshot. */
+  readonly compactedInstance: number;
 }
 
 export type PaxosMessage =

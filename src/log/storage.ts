@@ -8,8 +8,10 @@ import type { CommittedBatch, HardState, InstanceRecord, LearnerState } from './
 export interface LogStoreReader {
   /** Durable records with instanceFrom <= instance <= instanceTo, ascending, at most recordsMax. */
   records(options: { instanceFrom: number; instanceTo: number; recordsMax: number }): InstanceRecord[];
-  /** The highest instance with a durable record, or 0. */
+  /** The highest instance with a durable record (or compacted away), or 0. */
   instanceMax(): number;
+  /** Every instance up to this one was compacted away with its record; 0 when none was. */
+  compactedInstance(): number;
 }
 
 export interface LogStore extends LogStoreReader {

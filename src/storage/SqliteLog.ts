@@ -6,7 +6,9 @@ import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
 import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
 import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState } from '../log/types.js';
-import { blobChecksum, checksumVerify, entryChecksum, metaChecksum, recordChecksum } from './checksum.js';
+import { retentionIsBounded, retentionKeepAll, type RetentionPolicy } from '../snapshot/RetentionPolicy.js';
+import { batchChecksum, blobChecksum, checksumVerify, dedupChecksum, entryChecksum, metaChecksum, recordChecksum } from './checksum.js';
+import { BeforeHorizonError } from './BeforeHorizonError.js';
 import { CorruptionError } from './CorruptionError.js';
 import { pragmasApply, schemaVersion, tablesCreate } from './schema.js';
 import { valueDecode, valueEncode } from './valueCodec.js';
@@ -23,6 +25,9 @@ const metaKey = {
   committedInstance: 'committed_instance',
   offsetNext: 'offset_next',
   timestampLastMs: 'timestamp_last_ms',
+  bytesTotal: 'bytes_total',
+  horizonOffset: 'horizon_offset',
+  compactedInstance: 'compacted_instance',
 } as const;
 
 /** The learner's position as of the last durable commit. */
@@ -30,6 +35,12 @@ interface Cursor {
   readonly committedInstance: number;
   readonly offsetNext: number;
   readonly timestampLastMs: number;
+  /** Entry bytes (data) committed since the log began, retained or not. */
+  readonly bytesTotal: number;
+  /** The first offset retention keeps: every entry below it is gone. */
+  readonly horizonOffset: number;
+  /** Every instance up to this one is gone from the records: only a snapshot holds it now. */
+  readonly compactedInstance: number;
 }
 
 interface MetaRow {
@@ -55,6 +66,23 @@ interface RecordRow {
 type EntryRow = readonly [offset: number, instance: number, id: string | null, key: string | null, timestampMs: number, data: Buffer, checksum: number];
 
 const entryColumns = `"offset", instance, id, "key", timestamp_ms, data, checksum`;
+interface BatchRow {
+  readonly instance: number;
+  readonly offset_first: number;
+  readonly offset_next: number;
+  readonly bytes_before: number;
+  readonly timestamp_ms: number;
+  readonly checksum: number;
+}
+
+const batchColumns = 'instance, offset_first, offset_next, bytes_before, timestamp_ms, checksum';
+
+interface DedupRow {
+  readonly offset: number;
+  readonly id: string;
+  readonly checksum: number;
+}
+
 const recordColumns = 'instance, ballot_round, ballot_replica, chosen, value_id, value_checksum, checksum, value';
 
 function statementsPrepare(db: Database.Database) {
@@ -89,6 +117,29 @@ function statementsPrepare(db: Database.Database) {
     entriesWithIdLast: db.prepare<[number], EntryRow>(
       `SELECT ${entryColumns} FROM entries WHERE id IS NOT NULL ORDER BY "offset" DESC LIMIT ?`,
     ).raw(true),
+    batchPut: db.prepare<[number, number, number, number, number, number]>(
+      'INSERT INTO batches (instance, offset_first, offset_next, bytes_before, timestamp_ms, checksum) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    batchFirstWithBytesBefore: db.prepare<[number], BatchRow>(
+      `SELECT ${batchColumns} FROM batches WHERE bytes_before >= ? ORDER BY bytes_before, instance LIMIT 1`,
+    ),
+    batchFirstAtTime: db.prepare<[number], BatchRow>(
+      `SELECT ${batchColumns} FROM batches WHERE timestamp_ms >= ? ORDER BY timestamp_ms, instance LIMIT 1`,
+    ),
+    batchLastEndingBy: db.prepare<[number], BatchRow>(
+      `SELECT ${batchColumns} FROM batches WHERE offset_next <= ? ORDER BY instance DESC LIMIT 1`,
+    ),
+    batchesDropThrough: db.prepare<[number]>('DELETE FROM batches WHERE instance <= ?'),
+    recordsDropThrough: db.prepare<[number]>('DELETE FROM records WHERE instance <= ?'),
+    entriesDropBelow: db.prepare<[number, number]>('DELETE FROM entries WHERE "offset" >= ? AND "offset" < ?'),
+    entriesWithIdIn: db.prepare<[number, number], EntryRow>(
+      `SELECT ${entryColumns} FROM entries WHERE "offset" >= ? AND "offset" < ? AND id IS NOT NULL ORDER BY "offset"`,
+    ).raw(true),
+    dedupKeptPut: db.prepare<[number, string, number]>('INSERT INTO dedup_kept ("offset", id, checksum) VALUES (?, ?, ?)'),
+    dedupKeptLast: db.prepare<[number], DedupRow>('SELECT "offset", id, checksum FROM dedup_kept ORDER BY "offset" DESC LIMIT ?'),
+    dedupKeptTrim: db.prepare<[number]>(
+      'DELETE FROM dedup_kept WHERE "offset" < (SELECT "offset" FROM dedup_kept ORDER BY "offset" DESC LIMIT 1 OFFSET ?)',
+    ),
     entryBounds: db.prepare<[], { low: number | null; high: number | null }>(
       'SELECT (SELECT MIN("offset") FROM entries) AS low, (SELECT MAX("offset") FROM entries) AS high',
     ),
@@ -109,13 +160,14 @@ export class SqliteLog implements LogStoreReader {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly dedupIdsMax: number;
+  readonly retention: RetentionPolicy;
   private readonly statements: Statements;
   private readonly persistTransaction: (ready: PersistInput) => Cursor;
   private readonly epochTransaction: () => number;
   private cursor: Cursor;
   private hardStateLast: HardState;
 
-  static open(options: { path: string; dedupIdsMax: number }): SqliteLog {
+  static open(options: { path: string; dedupIdsMax: number; retention?: RetentionPolicy }): SqliteLog {
     const { dedupIdsMax } = options;
     assert(Number.isSafeInteger(dedupIdsMax) && dedupIdsMax >= 1, `dedupIdsMax ${dedupIdsMax}`);
     mkdirSync(dirname(options.path), { recursive: true });
@@ -128,15 +180,16 @@ export class SqliteLog implements LogStoreReader {
         schemaEnsure({ statements: prepared, path: options.path });
         return prepared;
       })();
-      return new SqliteLog({ db, statements, path: options.path, dedupIdsMax });
+      return new SqliteLog({ db, statements, path: options.path, dedupIdsMax, retention: options.retention ?? retentionKeepAll });
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  private constructor(options: { db: Database.Database; statements: Statements; path: string; dedupIdsMax: number }) {
+  private constructor(options: { db: Database.Database; statements: Statements; path: string; dedupIdsMax: number; retention: RetentionPolicy }) {
     this.db = options.db;
+    this.retention = options.retention;
     this.path = options.path;
     this.dedupIdsMax = options.dedupIdsMax;
     this.statements = options.statements;
@@ -150,6 +203,9 @@ export class SqliteLog implements LogStoreReader {
       committedInstance: this.metaGet(metaKey.committedInstance) ?? 0,
       offsetNext: this.metaGet(metaKey.offsetNext) ?? 0,
       timestampLastMs: this.metaGet(metaKey.timestampLastMs) ?? 0,
+      bytesTotal: this.metaGet(metaKey.bytesTotal) ?? 0,
+      horizonOffset: this.metaGet(metaKey.horizonOffset) ?? 0,
+      compactedInstance: this.metaGet(metaKey.compactedInstance) ?? 0,
     };
     this.hardStateLast = this.hardState();
   }
@@ -178,18 +234,26 @@ export class SqliteLog implements LogStoreReader {
     return { promised: { round, replica }, roundMax };
   }
 
-  /** What the learner restarts from: exactly its state after the last persisted batch. */
+  /**
+   * What the learner restarts from: exactly its state after the last persisted batch. The dedup
+   * window is the newest dedupIdsMax ids of the retained entries and of dedup_kept together.
+   */
   learnerState(): LearnerState {
-    const rows = this.statements.entriesWithIdLast.all(this.dedupIdsMax);
-    const dedup: Array<readonly [string, number]> = [];
-    for (let index = rows.length - 1; index >= 0; index--) {
-      const row = rows[index];
-      const id = row?.[2] ?? null;
-      assert(row !== undefined && id !== null, 'dedup row without an id');
+    const newest: Array<readonly [string, number]> = [];
+    for (const row of this.statements.entriesWithIdLast.all(this.dedupIdsMax)) {
+      const id = row[2];
+      assert(id !== null, 'dedup row without an id');
       entryVerify(row);
-      dedup.push([id, row[0]]);
+      newest.push([id, row[0]]);
     }
-    return { ...this.cursor, dedup };
+    for (const row of this.statements.dedupKeptLast.all(this.dedupIdsMax)) {
+      checksumVerify({ table: 'dedup_kept', key: `offset ${row.offset}`, stored: row.checksum, computed: dedupChecksum(row) });
+      newest.push([row.id, row.offset]);
+    }
+    newest.sort((a, b) => b[1] - a[1]);
+    const dedup = newest.slice(0, this.dedupIdsMax).reverse();
+    const { committedInstance, offsetNext, timestampLastMs } = this.cursor;
+    return { committedInstance, offsetNext, timestampLastMs, dedup };
   }
 
   records(options: { instanceFrom: number; instanceTo: number; recordsMax: number }): InstanceRecord[] {
@@ -199,13 +263,29 @@ export class SqliteLog implements LogStoreReader {
   }
 
   instanceMax(): number {
-    return this.statements.instanceMax.get()?.instanceMax ?? 0;
+    return Math.max(this.statements.instanceMax.get()?.instanceMax ?? 0, this.cursor.compactedInstance);
+  }
+
+  /** Every instance up to this one is compacted away: its records are gone (LogStoreReader). */
+  compactedInstance(): number {
+    return this.cursor.compactedInstance;
+  }
+
+  /** The first offset still stored: reads from below it fail with BeforeHorizonError. */
+  get horizonOffset(): number {
+    return this.cursor.horizonOffset;
+  }
+
+  /** Entry bytes committed since the log began. */
+  get bytesTotal(): number {
+    return this.cursor.bytesTotal;
   }
 
   /** Committed entries with offset >= from, ascending, at most `limit`. */
   readEntries(options: { from: number; limit: number }): CommittedEntry[] {
     assert(Number.isSafeInteger(options.from) && options.from >= 0, `readEntries from ${options.from}`);
     assert(Number.isSafeInteger(options.limit) && options.limit >= 0, `readEntries limit ${options.limit}`);
+    if (options.from < this.cursor.horizonOffset) throw new BeforeHorizonError({ from: options.from, offsetFirst: this.cursor.horizonOffset });
     return this.statements.entriesFrom.all(options.from, options.limit).map((row) => {
       entryVerify(row);
       return entryFromRow(row);
@@ -220,6 +300,7 @@ export class SqliteLog implements LogStoreReader {
   readPage(options: { from: number; entriesMax: number; bytesMax: number; key?: string; scanMax?: number }): { entries: CommittedEntry[]; offsetNext: number } {
     assert(Number.isSafeInteger(options.from) && options.from >= 0, `readPage from ${options.from}`);
     assert(options.entriesMax >= 1 && options.bytesMax >= 1, 'readPage bounds');
+    if (options.from < this.cursor.horizonOffset) throw new BeforeHorizonError({ from: options.from, offsetFirst: this.cursor.horizonOffset });
     const scanEnd = options.key === undefined ? Number.MAX_SAFE_INTEGER : options.from + (options.scanMax ?? 65_536);
     const rows = options.key === undefined
       ? this.statements.entriesFrom.iterate(options.from, options.entriesMax)
@@ -291,10 +372,13 @@ export class SqliteLog implements LogStoreReader {
     if (ready.hardState !== null) this.hardStateWrite(ready.hardState);
     for (const record of ready.records) this.recordWrite(record);
     if (ready.committed.length === 0) return this.cursor;
-    const cursor = this.committedWrite(ready.committed);
+    const cursor = this.retain(this.committedWrite(ready.committed));
     this.metaPut(metaKey.committedInstance, cursor.committedInstance);
     this.metaPut(metaKey.offsetNext, cursor.offsetNext);
     this.metaPut(metaKey.timestampLastMs, cursor.timestampLastMs);
+    this.metaPut(metaKey.bytesTotal, cursor.bytesTotal);
+    this.metaPut(metaKey.horizonOffset, cursor.horizonOffset);
+    this.metaPut(metaKey.compactedInstance, cursor.compactedInstance);
     return cursor;
   }
 
@@ -334,9 +418,10 @@ export class SqliteLog implements LogStoreReader {
 
   /** Inserts the batches' entries, asserting that batches and offsets continue the stored log. */
   private committedWrite(batches: readonly CommittedBatch[]): Cursor {
-    let { committedInstance, offsetNext, timestampLastMs } = this.cursor;
+    let { committedInstance, offsetNext, timestampLastMs, bytesTotal } = this.cursor;
     const entryPut = this.statements.entryPut;
     for (const batch of batches) {
+      const batchRow = { instance: batch.instance, offsetFirst: offsetNext, offsetNext: batch.offsetNext, bytesBefore: bytesTotal, timestampMs: batch.timestampMs };
       assert(batch.instance === committedInstance + 1, `batch ${batch.instance} persisted after ${committedInstance}`);
       assert(batch.timestampMs >= timestampLastMs, `batch ${batch.instance} timestamp goes backwards`);
       for (const entry of batch.entries) {
@@ -347,15 +432,62 @@ export class SqliteLog implements LogStoreReader {
         const checksum = entryChecksum({ offset, instance: batch.instance, id, key, timestampMs, data });
         entryPut.run(offset, batch.instance, id, key, timestampMs, data, checksum);
         offsetNext++;
+        bytesTotal += data.byteLength;
       }
       assert(
         batch.offsetNext === offsetNext,
         `batch ${batch.instance}: offsetNext ${batch.offsetNext}, its entries end at ${offsetNext}`,
       );
+      const { offsetFirst, bytesBefore } = batchRow;
+      this.statements.batchPut.run(batch.instance, offsetFirst, batch.offsetNext, bytesBefore, batch.timestampMs, batchChecksum(batchRow));
       committedInstance = batch.instance;
       timestampLastMs = batch.timestampMs;
     }
-    return { committedInstance, offsetNext, timestampLastMs };
+    return { ...this.cursor, committedInstance, offsetNext, timestampLastMs, bytesTotal };
+  }
+
+  /**
+   * Applies the retention policy after the batches of one Ready: a pure function of the committed
+   * batches and the policy, so every replica that runs the same policy truncates at the same
+   * offsets. Entries below the horizon go (their ids move to dedup_kept while still in the dedup
+   * window), and so do the batches and records of every instance whose entries are all gone.
+   */
+  private retain(cursor: Cursor): Cursor {
+    const policy = this.retention;
+    if (!retentionIsBounded(policy)) return cursor;
+    let horizon = cursor.horizonOffset;
+    const { offsetNext } = cursor;
+    if (policy.entriesMax !== undefined) horizon = Math.max(horizon, offsetNext - policy.entriesMax);
+    if (policy.bytesMax !== undefined) {
+      const first = this.statements.batchFirstWithBytesBefore.get(cursor.bytesTotal - policy.bytesMax);
+      horizon = Math.max(horizon, first === undefined ? offsetNext : batchVerify(first).offset_first);
+    }
+    if (policy.ageMsMax !== undefined) {
+      const first = this.statements.batchFirstAtTime.get(cursor.timestampLastMs - policy.ageMsMax);
+      horizon = Math.max(horizon, first === undefined ? offsetNext : batchVerify(first).offset_first);
+    }
+    horizon = Math.min(horizon, offsetNext);
+    if (horizon === cursor.horizonOffset) return cursor;
+    this.dedupKeep({ from: cursor.horizonOffset, to: horizon });
+    this.statements.entriesDropBelow.run(cursor.horizonOffset, horizon);
+    const gone = this.statements.batchLastEndingBy.get(horizon);
+    let compactedInstance = cursor.compactedInstance;
+    if (gone !== undefined && gone.instance > compactedInstance) {
+      compactedInstance = batchVerify(gone).instance;
+      this.statements.batchesDropThrough.run(compactedInstance);
+      this.statements.recordsDropThrough.run(compactedInstance);
+    }
+    return { ...cursor, horizonOffset: horizon, compactedInstance };
+  }
+
+  /** Moves the ids of entries in [from, to) into dedup_kept, keeping its newest dedupIdsMax. */
+  private dedupKeep(range: { from: number; to: number }): void {
+    for (const row of this.statements.entriesWithIdIn.all(range.from, range.to)) {
+      const [offset, , id] = row;
+      assert(id !== null, 'entriesWithIdIn returned an entry without an id');
+      this.statements.dedupKeptPut.run(offset, id, dedupChecksum({ offset, id }));
+    }
+    this.statements.dedupKeptTrim.run(this.dedupIdsMax - 1);
   }
 
   private metaGet(key: string): number | undefined {
@@ -400,6 +532,18 @@ function recordFromRow(row: RecordRow): InstanceRecord {
   return { instance: row.instance, ballot: { round: row.ballot_round, replica: row.ballot_replica }, chosen, value };
 }
 
+function batchVerify(row: BatchRow): BatchRow {
+  const computed = batchChecksum({
+    instance: row.instance,
+    offsetFirst: row.offset_first,
+    offsetNext: row.offset_next,
+    bytesBefore: row.bytes_before,
+    timestampMs: row.timestamp_ms,
+  });
+  checksumVerify({ table: 'batches', key: `instance ${row.instance}`, stored: row.checksum, computed });
+  return row;
+}
+
 function entryVerify(row: EntryRow): void {
   const [offset, instance, id, key, timestampMs, data, checksum] = row;
   const computed = entryChecksum({ offset, instance, id, key, timestampMs, data });
@@ -422,4 +566,4 @@ function bytesPlain(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-export { CorruptionError };
+export { BeforeHorizonError, CorruptionError };

@@ -45,6 +45,16 @@ export function recordChecksum(record: RecordColumns): number {
   );
 }
 
+/** CRC32 over a batches row. */
+export function batchChecksum(batch: { instance: number; offsetFirst: number; offsetNext: number; bytesBefore: number; timestampMs: number }): number {
+  return crc32(`b1|${batch.instance}|${batch.offsetFirst}|${batch.offsetNext}|${batch.bytesBefore}|${batch.timestampMs}`);
+}
+
+/** CRC32 over a dedup_kept row. */
+export function dedupChecksum(options: { offset: number; id: string }): number {
+  return crc32(`d1|${options.offset}|${options.id.length}|${options.id}`);
+}
+
 /** CRC32 over a meta row, key included, so a value moved to another key is caught too. */
 export function metaChecksum(options: { key: string; value: number }): number {
   return crc32(`m1|${options.key}|${options.value}`);

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Bumped whenever a table or a stored encoding changes; open() refuses any other version. */
-export const schemaVersion = 1;
+export const schemaVersion = 2;
 
 /**
  * meta: checksummed integers (schema_version, epoch, the hard state, the learner cursor).
@@ -9,6 +9,10 @@ export const schemaVersion = 1;
  * reading or rewriting a row's head (ballot, chosen mark) leaves the value's overflow pages alone.
  * entries: committed entries by offset.
  * entries_with_id serves the dedup window: the newest entries that carry a client id.
+ * batches: one row per committed batch still retained (where it starts and ends, the entry bytes
+ * committed before it, the leader's timestamp), from which the retention horizon is computed.
+ * dedup_kept: client ids of entries that retention removed while they are still in the dedup
+ * window, so the window survives truncation and restarts identically on every replica.
  */
 const tablesSql = `
   CREATE TABLE IF NOT EXISTS meta (
@@ -36,6 +40,21 @@ const tablesSql = `
     checksum INTEGER NOT NULL
   );
   CREATE INDEX IF NOT EXISTS entries_with_id ON entries ("offset") WHERE id IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS batches (
+    instance INTEGER PRIMARY KEY,
+    offset_first INTEGER NOT NULL,
+    offset_next INTEGER NOT NULL,
+    bytes_before INTEGER NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    checksum INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS batches_by_bytes ON batches (bytes_before);
+  CREATE INDEX IF NOT EXISTS batches_by_time ON batches (timestamp_ms);
+  CREATE TABLE IF NOT EXISTS dedup_kept (
+    "offset" INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    checksum INTEGER NOT NULL
+  );
 `;
 
 export function tablesCreate(db: Database.Database): void {

@@ -90,6 +90,7 @@ export const paxosMessageSchemas = [
     records: z.array(instanceRecordSchema).max(itemsMax),
     instanceNext: instanceSchema.nullable(),
     committedInstance: countSchema,
+    compactedInstance: countSchema,
   }),
   z.strictObject({ type: z.literal('accept'), from: replicaIdSchema, ballot: ballotSchema, instance: instanceSchema, value: valueSchema }),
   z.strictObject({ type: z.literal('accepted'), from: replicaIdSchema, ballot: ballotSchema, instance: instanceSchema }),
@@ -107,6 +108,7 @@ export const paxosMessageSchemas = [
     from: replicaIdSchema,
     values: z.array(z.strictObject({ instance: instanceSchema, value: valueSchema })).max(itemsMax),
     committedInstance: countSchema,
+    compactedInstance: countSchema,
   }),
 ] as const;
 

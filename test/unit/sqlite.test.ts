@@ -22,7 +22,8 @@ import {
 } from '../../src/log/types.js';
 import { metaChecksum } from '../../src/storage/checksum.js';
 import { CorruptionError } from '../../src/storage/CorruptionError.js';
-import { SqliteLog, type PersistInput } from '../../src/storage/SqliteLog.js';
+import { BeforeHorizonError, SqliteLog, type PersistInput } from '../../src/storage/SqliteLog.js';
+import { retentionText, type RetentionPolicy } from '../../src/snapshot/RetentionPolicy.js';
 
 const dirRoot = mkdtempSync(join(tmpdir(), 'paxlog-sqlite-'));
 after(() => rmSync(dirRoot, { recursive: true, force: true }));
@@ -123,7 +124,7 @@ describe('SqliteLog: opening', () => {
     const checksum = metaChecksum({ key: 'schema_version', value: 99 });
     raw.prepare("UPDATE meta SET value = 99, checksum = ? WHERE key = 'schema_version'").run(checksum);
     raw.close();
-    assert.throws(() => SqliteLog.open({ path, dedupIdsMax: 10 }), /schema_version 99, this build reads 1/);
+    assert.throws(() => SqliteLog.open({ path, dedupIdsMax: 10 }), /schema_version 99, this build reads 2/);
   });
 
   it('epochNext starts at 1 and keeps increasing across reopens', () => {
@@ -408,3 +409,72 @@ function logMatchesModel(options: { log: SqliteLog; model: MemoryStateMachine })
   const records = log.records({ instanceFrom: 1, instanceTo: 1e9, recordsMax: 1e6 });
   assert.deepEqual(records.map((r) => r.instance), Array.from({ length: state.committedInstance }, (_, i) => i + 1));
 }
+
+describe('SqliteLog: retention', () => {
+  /** The horizon the policy asks for, computed the slow and obvious way over every batch so far. */
+  function horizonModel(batches: readonly CommittedBatch[], policy: RetentionPolicy, previous: number): number {
+    const last = batches[batches.length - 1]!;
+    const offsetNext = last.offsetNext;
+    let horizon = previous;
+    const starts: Array<{ offsetFirst: number; bytesBefore: number; timestampMs: number }> = [];
+    let offset = 0;
+    let bytes = 0;
+    for (const batch of batches) {
+      starts.push({ offsetFirst: offset, bytesBefore: bytes, timestampMs: batch.timestampMs });
+      for (const entry of batch.entries) bytes += entry.data.byteLength;
+      offset = batch.offsetNext;
+    }
+    if (policy.entriesMax !== undefined) horizon = Math.max(horizon, offsetNext - policy.entriesMax);
+    if (policy.bytesMax !== undefined) horizon = Math.max(horizon, starts.find((s) => s.bytesBefore >= bytes - policy.bytesMax!)?.offsetFirst ?? offsetNext);
+    if (policy.ageMsMax !== undefined) horizon = Math.max(horizon, starts.find((s) => s.timestampMs >= last.timestampMs - policy.ageMsMax!)?.offsetFirst ?? offsetNext);
+    return Math.min(horizon, offsetNext);
+  }
+
+  const policies: RetentionPolicy[] = [{ entriesMax: 50 }, { bytesMax: 700 }, { ageMsMax: 400 }, { entriesMax: 120, bytesMax: 900, ageMsMax: 900 }];
+  for (const policy of policies) {
+    it(`truncates where a model of the policy says, keeps the dedup window across truncation and reopening: ${retentionText(policy)}`, () => {
+      const dedupIdsMax = 30;
+      const batches = batchesFromLearner({ seed: 11, valuesCount: 500, idPool: 400, dedupIdsMax });
+      const machine = new MemoryStateMachine({ state: learnerStateEmpty, entries: [], dedupIdsMax });
+      const path = pathFresh();
+      let log = SqliteLog.open({ path, dedupIdsMax, retention: policy });
+      let horizon = 0;
+      for (let next = 0, chunk = 1; next < batches.length; chunk++) {
+        const slice = batches.slice(next, next + 1 + (chunk % 4));
+        next += slice.length;
+        for (const batch of slice) machine.apply(batch);
+        log.persist({ ...noWrites, committed: slice });
+        horizon = horizonModel(batches.slice(0, next), policy, horizon);
+        assert.equal(log.horizonOffset, horizon, `horizon after batch ${next}`);
+        assert.deepEqual(log.learnerState(), machine.learnerState(), `learner state after batch ${next}`);
+        if (chunk % 25 === 0) {
+          log.close();
+          log = SqliteLog.open({ path, dedupIdsMax, retention: policy });
+          assert.deepEqual(log.learnerState(), machine.learnerState(), `after reopening at batch ${next}`);
+        }
+      }
+      assert.ok(horizon > 0, 'the policy truncated something');
+      assert.deepEqual(log.readEntries({ from: horizon, limit: 1e6 }), machine.entries.slice(horizon));
+      assert.throws(() => log.readPage({ from: horizon - 1, entriesMax: 10, bytesMax: 1e6 }), (error: unknown) => {
+        assert.ok(error instanceof BeforeHorizonError);
+        assert.equal(error.offsetFirst, horizon);
+        return true;
+      });
+      const compacted = log.compactedInstance();
+      assert.ok(compacted >= 1 && batches[compacted - 1]!.offsetNext <= horizon, 'compacted instances hold no kept entry');
+      assert.ok(batches[compacted]!.offsetNext > horizon, 'the first kept instance holds a kept entry');
+      log.close();
+    });
+  }
+
+  it('drops the records of compacted instances', () => {
+    const batches = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 10, entriesPerBatch: 5, dataBytes: 10 });
+    const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 100, retention: { entriesMax: 12 } });
+    log.persist({ ...noWrites, records: batches.map((b) => recordOf(b, true)), committed: batches });
+    assert.equal(log.horizonOffset, 38);
+    assert.equal(log.compactedInstance(), 7);
+    assert.deepEqual(log.records({ instanceFrom: 1, instanceTo: 10, recordsMax: 100 }).map((r) => r.instance), [8, 9, 10]);
+    assert.equal(log.instanceMax(), 10);
+    log.close();
+  });
+});
