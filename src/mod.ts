@@ -9,6 +9,7 @@ export {
   PaxlogError,
   PayloadTooLargeError,
   RequestError,
+  RetentionError,
   type StreamEntry,
   type StreamOptions,
   TimeoutError,

@@ -22,6 +22,7 @@ ${demoUsage}
 const flagNames = [
   'id', 'peers', 'logs', 'data', 'nats', 'tick-ms', 'lease-ticks', 'log-level', 'config', 'log',
   'message-bytes-max', 'linger-ms', 'inflight-instances-max', 'batch-entries-max',
+  'retain-entries-max', 'retain-bytes-max', 'retain-age-ms-max', 'snapshots-keep-max',
   'key', 'from', 'limit', 'expected-offset',
 ] as const;
 

@@ -6,6 +6,8 @@ import { intList, textList } from './args.js';
 export const nodeUsage = `paxlog node --id N --peers 1,2,3 --logs LOG[,LOG] --data DIR --nats URL
   [--tick-ms 10] [--lease-ticks 200] [--linger-ms 1] [--batch-entries-max 4096]
   [--inflight-instances-max 32] [--message-bytes-max 8388608] [--log-level info] [--config FILE.json]
+  [--retain-entries-max N] [--retain-bytes-max N] [--retain-age-ms-max N]
+  [--snapshots-keep-max 2]
 Runs one replica process. Flags override the JSON config file; every field is validated.`;
 
 /** `paxlog node`: one replica process, until SIGTERM or SIGINT. */
@@ -21,7 +23,9 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
     if (typeof values['tick-ms'] === 'string') flags['tickMs'] = Number(values['tick-ms']);
     if (typeof values['lease-ticks'] === 'string') flags['leaseTicks'] = Number(values['lease-ticks']);
     if (typeof values['log-level'] === 'string') flags['logLevel'] = values['log-level'];
-    const numeric: Array<[string, string]> = [['message-bytes-max', 'messageBytesMax'], ['linger-ms', 'lingerMs'], ['inflight-instances-max', 'inflightInstancesMax'], ['batch-entries-max', 'batchEntriesMax']];
+    const numeric: Array<[string, string]> = [['message-bytes-max', 'messageBytesMax'], ['linger-ms', 'lingerMs'], ['inflight-instances-max', 'inflightInstancesMax'], ['batch-entries-max', 'batchEntriesMax'],
+      ['retain-entries-max', 'retainEntriesMax'], ['retain-bytes-max', 'retainBytesMax'], ['retain-age-ms-max', 'retainAgeMsMax'],
+      ['snapshots-keep-max', 'snapshotsKeepMax']];
     for (const [flag, field] of numeric) if (typeof values[flag] === 'string') flags[field] = Number(values[flag]);
     config = nodeConfigLoad({ file: typeof values['config'] === 'string' ? values['config'] : undefined, flags });
   } catch (error) {

@@ -16,7 +16,7 @@ import { PROTOCOL_VERSION } from '../transport/wire.js';
 import { ConflictError, errorFor, NoLeaderError, PaxlogError, TimeoutError } from './errors.js';
 import { Producer, type ProducerOptions } from './Producer.js';
 
-export { ConflictError, NoLeaderError, PaxlogError, PayloadTooLargeError, RequestError, TimeoutError } from './errors.js';
+export { ConflictError, NoLeaderError, PaxlogError, PayloadTooLargeError, RequestError, RetentionError, TimeoutError } from './errors.js';
 
 /** A committed entry as a stream delivers it. */
 export interface StreamEntry {
@@ -145,7 +145,10 @@ export class PaxlogClient {
     const msg = await this.nc.request(subject, encodeReadRequest(request), { timeout });
     const decoded = decodeReadReply(msg.data, { bytesMax: replyBytesMax });
     if (!decoded.ok) throw new PaxlogError(decoded.problem, `bad reply: ${decoded.detail}`);
-    if (!decoded.reply.ok) throw errorFor(decoded.reply.error.code, decoded.reply.error.message, null);
+    if (!decoded.reply.ok) {
+      const { code, message, offsetFirst } = decoded.reply.error;
+      throw errorFor(code, message, null, offsetFirst);
+    }
     return { entries: [...decoded.reply.entries], offsetNext: decoded.reply.offsetNext };
   }
 

@@ -40,13 +40,26 @@ export class PayloadTooLargeError extends PaxlogError {
   override readonly name = 'PayloadTooLargeError';
 }
 
+/** The entries asked for are gone (retention): `offsetFirst` is the first offset still kept. */
+export class RetentionError extends PaxlogError {
+  override readonly name = 'RetentionError';
+
+  constructor(
+    message: string,
+    readonly offsetFirst: number,
+  ) {
+    super('retention', message);
+  }
+}
+
 /** Any other refusal the server named (schema, version, unknown-log, invalid, ...). */
 export class RequestError extends PaxlogError {
   override readonly name = 'RequestError';
 }
 
 /** The typed error for a server error code. */
-export function errorFor(code: string, message: string, leaderHint: ReplicaId | null): PaxlogError {
+export function errorFor(code: string, message: string, leaderHint: ReplicaId | null, offsetFirst?: number): PaxlogError {
+  if (code === 'retention') return new RetentionError(message, offsetFirst ?? 0);
   if (code === 'too-large') return new PayloadTooLargeError(code, message, leaderHint);
   if (code === 'not-leader') return new NoLeaderError(code, message, leaderHint);
   if (code === 'timeout') return new TimeoutError(code, message, leaderHint);

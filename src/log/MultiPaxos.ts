@@ -49,6 +49,8 @@ export interface MultiPaxosStatus {
   readonly offsetNext: number;
   readonly inflightInstances: number;
   readonly queuedProposals: number;
+  /** The highest instance this replica knows is chosen (its own, or announced by a peer). */
+  readonly chosenKnownMax: number;
 }
 
 /**
@@ -77,6 +79,8 @@ export class MultiPaxos {
   private fetchSentTick = Number.NEGATIVE_INFINITY;
   /** The peer the last fetch went to while it is unanswered: a retry goes to the next peer. */
   private fetchUnanswered: ReplicaId | null = null;
+  /** The highest instance peers announced as chosen or committed. */
+  private announcedMax = 0;
   private readyOutstanding: { committedInstance: number } | null = null;
 
   constructor(private readonly options: MultiPaxosOptions) {
@@ -141,6 +145,7 @@ export class MultiPaxos {
       offsetNext: this.learner.offsetNextValue,
       inflightInstances: this.proposer.inflightCount,
       queuedProposals: this.proposer.queuedCount,
+      chosenKnownMax: Math.max(this.announcedMax, this.learner.chosenInstanceMax),
     };
   }
 
@@ -283,12 +288,14 @@ export class MultiPaxos {
     }
     let announced = message.committedInstance;
     for (const { instance } of message.chosen) announced = Math.max(announced, instance);
+    this.announcedMax = Math.max(this.announcedMax, announced);
     this.maybeFetch(message.from, announced);
   }
 
   private onFetched(message: FetchedMessage): void {
     const before = this.learner.committedInstance;
     if (message.from === this.fetchUnanswered) this.fetchUnanswered = null;
+    this.announcedMax = Math.max(this.announcedMax, message.committedInstance);
     if (message.values.length === 0) {
       if (message.compactedInstance > before) this.effects.snapshotNeeded = { peer: message.from, instanceMin: message.compactedInstance };
       return;

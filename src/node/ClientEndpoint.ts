@@ -1,7 +1,8 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ReplicaId } from '../log/ballot.js';
 import { type CommittedEntry, entryBytes } from '../log/types.js';
-import type { ReadRequest } from '../transport/clientSchemas.js';
+import { BeforeHorizonError } from '../storage/BeforeHorizonError.js';
+import type { ReadReply, ReadRequest } from '../transport/clientSchemas.js';
 import {
   decodeAppendRequest,
   decodeReadRequest,
@@ -11,6 +12,7 @@ import {
   encodeStatusReply,
   errorReply,
   errorReplyFor,
+  retentionReply,
 } from '../transport/clientWire.js';
 import { appendSubject, readSubject, statusSubject } from '../transport/subjects.js';
 import { PROTOCOL_VERSION } from '../transport/wire.js';
@@ -125,11 +127,12 @@ export class ClientEndpoint {
       this.reply(msg, encodeReadReply(errorReply('unknown-log', this.otherLog(request.log))), 'unknown-log');
       return;
     }
-    const answer = () => this.respond(msg, encodeReadReply({ v: PROTOCOL_VERSION, ok: true, ...this.page(request) }));
-    const page = this.page(request);
+    const answer = () => this.respond(msg, encodeReadReply(this.readReply(request)));
+    const reply = this.readReply(request);
     const waitMs = request.waitMs ?? 0;
-    if (page.entries.length > 0 || page.offsetNext > request.from || waitMs === 0) {
-      this.respond(msg, encodeReadReply({ v: PROTOCOL_VERSION, ok: true, ...page }));
+    if (!reply.ok || reply.entries.length > 0 || reply.offsetNext > request.from || waitMs === 0) {
+      if (!reply.ok) this.options.counters.add(`refused.${reply.error.code}`);
+      this.respond(msg, encodeReadReply(reply));
       return;
     }
     if (!this.waiters.park({ from: request.from, waitMs, answer })) {
@@ -138,13 +141,20 @@ export class ClientEndpoint {
     }
   }
 
-  private page(request: ReadRequest): { entries: CommittedEntry[]; offsetNext: number } {
-    return this.options.readPage({
-      from: request.from,
-      entriesMax: Math.min(request.limit, readEntriesMax),
-      bytesMax: readBytesMax,
-      ...(request.key === undefined ? {} : { key: request.key }),
-    });
+  /** A page, or the retention error when `from` is below the horizon: never a silent partial page. */
+  private readReply(request: ReadRequest): ReadReply {
+    try {
+      const page = this.options.readPage({
+        from: request.from,
+        entriesMax: Math.min(request.limit, readEntriesMax),
+        bytesMax: readBytesMax,
+        ...(request.key === undefined ? {} : { key: request.key }),
+      });
+      return { v: PROTOCOL_VERSION, ok: true, ...page };
+    } catch (error) {
+      if (error instanceof BeforeHorizonError) return retentionReply({ from: request.from, offsetFirst: error.offsetFirst });
+      throw error;
+    }
   }
 
   private onStatus(error: Error | null, msg: Msg): void {

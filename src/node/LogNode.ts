@@ -1,11 +1,19 @@
 import { randomInt } from 'node:crypto';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { Subject, type Subscription as RxSubscription } from 'rxjs';
 import type { ReplicaId } from '../log/ballot.js';
-import type { CommittedBatch, Entry, ProposalId, ProposalOutcome } from '../log/types.js';
+import type { SnapshotNeeded } from '../log/Effects.js';
+import type { CommittedBatch, Entry, LearnerState, ProposalId, ProposalOutcome } from '../log/types.js';
+import { dirSync, fileSync } from '../snapshot/fsyncs.js';
+import { retentionText } from '../snapshot/RetentionPolicy.js';
+import { snapshotFetch } from '../snapshot/snapshotFetch.js';
+import { SnapshotStore, type SnapshotManifest } from '../snapshot/SnapshotStore.js';
+import { CatchUpProgress } from './CatchUpProgress.js';
+import { SnapshotEndpoint } from './SnapshotEndpoint.js';
 import { SeededRandom } from '../log/random.js';
 import { isLeaseMessage } from '../election/messages.js';
 import { Replica, type ReplicaMessage, type ReplicaReady } from '../replica/Replica.js';
@@ -14,7 +22,7 @@ import { inOrder } from '../stream/inOrder.js';
 import { peerSubject } from '../transport/subjects.js';
 import { decodePeerBatch, encodePeerBatch } from '../transport/wire.js';
 import { batchAppends } from './batchAppends.js';
-import type { NodeConfig } from './config.js';
+import { retentionOf, type NodeConfig } from './config.js';
 import { Counters } from './Counters.js';
 import { ClientEndpoint } from './ClientEndpoint.js';
 import type { PendingAppend } from './PendingAppend.js';
@@ -54,6 +62,13 @@ export class LogNode {
   private readonly appends$ = new Subject<PendingAppend>();
   private readonly committed$ = new Subject<CommittedBatch>();
   private readonly rxSubscriptions: RxSubscription[] = [];
+  /** The learner pipeline of the core now open; a snapshot install replaces it with the core. */
+  private learnerSubscription: RxSubscription | null = null;
+  private snapshots: SnapshotStore | null = null;
+  private readonly snapshotEndpoint: SnapshotEndpoint;
+  private readonly catchUp = new CatchUpProgress();
+  /** A snapshot transfer or install under way: at most one at a time. */
+  private snapshotting = false;
   private readonly waiting = new Map<ProposalId, PendingAppend[]>();
   private readonly client: ClientEndpoint;
   private readonly plain: PlainEndpoint;
@@ -75,6 +90,24 @@ export class LogNode {
     };
     this.client = new ClientEndpoint({ ...endpoint, status: () => this.status() });
     this.plain = new PlainEndpoint({ ...endpoint, park: (wait) => this.client.park(wait) });
+    this.snapshotEndpoint = new SnapshotEndpoint({
+      log: options.log,
+      id: options.config.id,
+      nc: options.nc,
+      counters: this.counters,
+      logger: options.logger,
+      snapshots: { take: (store) => this.requireSnapshots().take(store), latest: () => this.requireSnapshots().latest(), readChunk: (c) => this.requireSnapshots().readChunk(c) },
+      store: () => this.store,
+    });
+  }
+
+  private get storePath(): string {
+    return join(this.options.config.dataDir, `${this.log}.sqlite`);
+  }
+
+  private requireSnapshots(): SnapshotStore {
+    if (this.snapshots === null) throw new Error(`log ${this.log} is not open`);
+    return this.snapshots;
   }
 
   get id(): ReplicaId {
@@ -83,7 +116,29 @@ export class LogNode {
 
   start(): void {
     const config = this.options.config;
-    const store = SqliteLog.open({ path: join(config.dataDir, `${this.log}.sqlite`), dedupIdsMax: 100_000 });
+    rmSync(`${this.storePath}.incoming`, { force: true }); // a snapshot install that a crash cut short
+    this.snapshots = new SnapshotStore({ dir: join(config.dataDir, `${this.log}.snapshots`), keepMax: config.snapshotsKeepMax });
+    this.clockStartMs = performance.now();
+    const learnerState = this.openCore();
+    this.rxSubscriptions.push(
+      this.appends$
+        .pipe(batchAppends({ lingerMs: config.lingerMs, batchEntriesMax: config.batchEntriesMax, batchBytesMax: config.batchBytesMax, entries: (p) => p.entries.length, bytes: (p) => p.bytes }))
+        .subscribe((batch) => this.propose(batch)),
+    );
+    this.natsSubscriptions.push(
+      this.options.nc.subscribe(peerSubject({ log: this.log, replica: config.id }), { callback: (error, msg) => this.onPeer(error, msg) }),
+    );
+    this.client.start();
+    this.plain.start();
+    this.snapshotEndpoint.start();
+    this.timer = setInterval(() => this.schedule(), Math.max(1, Math.floor(config.tickMs / 2)));
+    this.options.logger.info({ committedInstance: learnerState.committedInstance, offsetNext: learnerState.offsetNext, retention: retentionText(retentionOf(config)) }, 'replica started');
+  }
+
+  /** Opens the store and a core on it, with its learner pipeline; returns where the learner starts. */
+  private openCore(): LearnerState {
+    const config = this.options.config;
+    const store = SqliteLog.open({ path: this.storePath, dedupIdsMax: 100_000, retention: retentionOf(config) });
     this.store = store;
     const learnerState = store.learnerState();
     this.replica = new Replica({
@@ -97,33 +152,32 @@ export class LogNode {
       paxosLimits: { inflightInstancesMax: config.inflightInstancesMax, batchEntriesMax: config.batchEntriesMax, batchBytesMax: config.batchBytesMax },
       leaseLimits: { leaseTicks: config.leaseTicks },
     });
-    this.startPipelines(learnerState.committedInstance + 1);
-    this.natsSubscriptions.push(
-      this.options.nc.subscribe(peerSubject({ log: this.log, replica: config.id }), { callback: (error, msg) => this.onPeer(error, msg) }),
-    );
-    this.client.start();
-    this.plain.start();
-    this.clockStartMs = performance.now();
-    this.timer = setInterval(() => this.schedule(), Math.max(1, Math.floor(config.tickMs / 2)));
-    this.options.logger.info({ committedInstance: learnerState.committedInstance, offsetNext: learnerState.offsetNext }, 'replica started');
+    this.learnerSubscription = this.committed$
+      .pipe(inOrder({ sequence: (batch) => batch.instance, next: learnerState.committedInstance + 1, heldMax: 0 }))
+      .subscribe({
+        next: (batch) => {
+          this.plain.committed(batch);
+          this.client.committed(batch.offsetNext);
+        },
+        error: (error: Error) => this.fatal(error),
+      });
+    this.ticksDone = Math.floor((performance.now() - this.clockStartMs) / config.tickMs);
+    return learnerState;
   }
 
-  private startPipelines(instanceNext: number): void {
-    const config = this.options.config;
-    this.rxSubscriptions.push(
-      this.appends$
-        .pipe(batchAppends({ lingerMs: config.lingerMs, batchEntriesMax: config.batchEntriesMax, batchBytesMax: config.batchBytesMax, entries: (p) => p.entries.length, bytes: (p) => p.bytes }))
-        .subscribe((batch) => this.propose(batch)),
-      this.committed$
-        .pipe(inOrder({ sequence: (batch) => batch.instance, next: instanceNext, heldMax: 0 }))
-        .subscribe({
-          next: (batch) => {
-            this.plain.committed(batch);
-            this.client.committed(batch.offsetNext);
-          },
-          error: (error: Error) => this.fatal(error),
-        }),
-    );
+  /** Closes the core and its store: what waits fails, queued messages are dropped (the core survives loss). */
+  private closeCore(reason: string): void {
+    this.learnerSubscription?.unsubscribe();
+    this.learnerSubscription = null;
+    for (const batch of this.waiting.values()) {
+      for (const pending of batch) pending.fail({ code: 'not-leader', message: reason, leaderHint: null });
+    }
+    this.waiting.clear();
+    this.inbox.length = 0;
+    this.leaseInbox.length = 0;
+    this.replica = null;
+    this.store?.close();
+    this.store = null;
   }
 
   private requireStore(): SqliteLog {
@@ -226,8 +280,83 @@ export class LogNode {
     }
     this.send(ready.messages);
     for (const batch of ready.committed) this.committed$.next(batch);
+    const lastBatch = ready.committed[ready.committed.length - 1];
+    if (lastBatch !== undefined) this.catchUp.observe(performance.now(), lastBatch.instance);
     for (const event of ready.leaseEvents) this.options.logger.info({ event }, 'lease');
     replica.advance();
+    if (ready.snapshotNeeded !== null) this.catchUpBySnapshot(ready.snapshotNeeded);
+    this.schedule();
+  }
+
+  /**
+   * The instances this replica needs are compacted away at a peer: copy a snapshot at or beyond
+   * them (from that peer first, then the others), install it, and let log transfer fetch the
+   * tail. One transfer at a time; a failed one is tried again when the core asks again.
+   */
+  private catchUpBySnapshot(needed: SnapshotNeeded): void {
+    if (this.snapshotting || this.stopping || this.failed) return;
+    this.snapshotting = true;
+    const incoming = `${this.storePath}.incoming`;
+    const peers = [needed.peer, ...this.options.config.peers.filter((id) => id !== needed.peer && id !== this.id)];
+    this.catchUp.snapshotStarted({ source: needed.peer, instanceMin: needed.instanceMin });
+    this.options.logger.info({ peer: needed.peer, instanceMin: needed.instanceMin }, 'catching up by snapshot');
+    void snapshotFetch({
+      nc: this.options.nc,
+      log: this.log,
+      peers,
+      instanceMin: needed.instanceMin,
+      path: incoming,
+      openTimeoutMs: 120_000,
+      chunkTimeoutMs: 10_000,
+      onProgress: (progress) => this.catchUp.snapshotProgress(progress),
+      onAttemptFailed: (peer, error) => this.options.logger.warn({ peer, err: error }, 'a snapshot transfer failed; trying the next replica'),
+      isCancelled: () => this.stopping || this.failed,
+    })
+      .then((manifest) => this.installWhenIdle({ incoming, manifest }))
+      .catch((error: Error) => {
+        this.options.logger.warn({ err: error }, 'no snapshot could be fetched; the core will ask again');
+        rmSync(incoming, { force: true });
+        this.catchUp.snapshotEnded();
+        this.snapshotting = false;
+      });
+  }
+
+  /** Installs between Readys, never while one is being persisted. */
+  private installWhenIdle(options: { incoming: string; manifest: SnapshotManifest }): void {
+    if (this.readyInFlight) {
+      setImmediate(() => this.installWhenIdle(options));
+      return;
+    }
+    try {
+      this.install(options);
+    } catch (error) {
+      this.fatal(error as Error);
+    } finally {
+      rmSync(options.incoming, { force: true });
+      this.catchUp.snapshotEnded();
+      this.snapshotting = false;
+    }
+  }
+
+  /**
+   * Replaces the store with the fetched snapshot, in place, without a process restart: the
+   * snapshot is made this replica's own (its votes and restart counter), fsynced, renamed over the
+   * store (atomic; a crash before leaves the old store whole, after leaves the new one whole),
+   * and the core restarts from it. Log transfer then fetches the tail.
+   */
+  private install(options: { incoming: string; manifest: SnapshotManifest }): void {
+    const store = this.requireStore();
+    if (this.stopping || this.failed || store.committedInstance >= options.manifest.instance) return;
+    const own = { hardState: store.hardState(), epoch: store.epoch() };
+    this.closeCore('the replica is installing a snapshot');
+    const installed = SqliteLog.adoptSnapshot({ path: options.incoming, own });
+    fileSync(options.incoming);
+    renameSync(options.incoming, this.storePath);
+    dirSync(this.options.config.dataDir);
+    const learnerState = this.openCore();
+    this.counters.add('snapshot.installed');
+    this.client.committed(learnerState.offsetNext);
+    this.options.logger.info({ ...installed, snapshot: options.manifest.name }, 'snapshot installed; fetching the tail');
     this.schedule();
   }
 
@@ -288,6 +417,7 @@ export class LogNode {
     if (replica === null) return { log: this.log, id: this.id, state: 'stopped' };
     const status = replica.status();
     const lease = status.lease;
+    const store = this.requireStore();
     return {
       log: this.log,
       id: this.id,
@@ -299,6 +429,11 @@ export class LogNode {
       committedInstance: status.committedInstance,
       acceptedInstanceMax: status.acceptedInstanceMax,
       offsetNext: status.offsetNext,
+      horizonOffset: store.horizonOffset,
+      compactedInstance: store.compactedInstance(),
+      retention: retentionText(store.retention),
+      catchUp: this.catchUp.report({ committedInstance: status.committedInstance, chosenKnownMax: status.chosenKnownMax }),
+      snapshots: this.snapshots?.list().map(({ name, instance, bytes, sha256 }) => ({ name, instance, bytes, sha256 })) ?? [],
       lease: lease === null ? null : { isHolder: lease.isHolder, holder: lease.holderKnown, msLeft: lease.ticksLeft * this.options.config.tickMs, acceptorSilent: lease.acceptorSilent },
       readWaiters: this.client.readWaiters,
       appendsWaiting: this.waiting.size,
@@ -347,7 +482,10 @@ export class LogNode {
     for (const subscription of this.natsSubscriptions.splice(0)) subscription.unsubscribe();
     this.client.stop();
     this.plain.stop();
+    this.snapshotEndpoint.stop();
     for (const subscription of this.rxSubscriptions.splice(0)) subscription.unsubscribe();
+    this.learnerSubscription?.unsubscribe();
+    this.learnerSubscription = null;
     this.appends$.complete();
     this.committed$.complete();
     this.store?.close();

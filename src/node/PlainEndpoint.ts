@@ -1,10 +1,11 @@
 import { headers, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
 import { type CommittedBatch, type CommittedEntry, type Entry, entryBytes } from '../log/types.js';
+import { BeforeHorizonError } from '../storage/BeforeHorizonError.js';
 import { keyPattern } from '../transport/clientSchemas.js';
 import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
-import type { EndpointOptions } from './ClientEndpoint.js';
+import type { EndpointOptions, ReadPage } from './ClientEndpoint.js';
 import { readBytesMax, readEntriesMax } from './ClientEndpoint.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
@@ -123,24 +124,39 @@ export class PlainEndpoint {
     const waitMs = Math.min(Number(msg.headers?.get(H.waitMs) || '0') || 0, wireLimits.waitMsMax);
     const reply = msg.reply;
     const answer = () => this.replayPage(reply, { from, limit, key });
-    const page = this.options.readPage({ from, entriesMax: 1, bytesMax: 1, ...(key === undefined ? {} : { key }) });
+    let page: ReturnType<ReadPage>;
+    try {
+      page = this.options.readPage({ from, entriesMax: 1, bytesMax: 1, ...(key === undefined ? {} : { key }) });
+    } catch (error) {
+      if (!(error instanceof BeforeHorizonError)) throw error;
+      this.replayEnd(reply, { errorCode: 'retention', error: error.message, offsetFirst: error.offsetFirst });
+      return;
+    }
     if (page.entries.length === 0 && page.offsetNext <= from && waitMs > 0 && this.options.park({ from, waitMs, answer })) return;
     answer();
   }
 
   private replayPage(reply: string, options: { from: number; limit: number; key: string | undefined }): void {
     const { from, limit, key } = options;
-    const page = this.options.readPage({ from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
+    let page: ReturnType<ReadPage>;
+    try {
+      page = this.options.readPage({ from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
+    } catch (error) {
+      if (!(error instanceof BeforeHorizonError)) throw error; // retention moved past `from` while this read waited
+      this.replayEnd(reply, { errorCode: 'retention', error: error.message, offsetFirst: error.offsetFirst });
+      return;
+    }
     for (const entry of page.entries) this.options.nc.publish(reply, entry.data, { headers: entryHeaders(entry) });
     this.replayEnd(reply, { offsetNext: page.offsetNext });
   }
 
-  private replayEnd(reply: string, end: { offsetNext?: number; errorCode?: string; error?: string }): void {
+  private replayEnd(reply: string, end: { offsetNext?: number; errorCode?: string; error?: string; offsetFirst?: number }): void {
     const h: MsgHdrs = headers();
     h.set(H.end, 'true');
     if (end.offsetNext !== undefined) h.set(H.offsetNext, String(end.offsetNext));
     if (end.errorCode !== undefined) h.set(H.errorCode, end.errorCode);
     if (end.error !== undefined) h.set(H.error, end.error);
+    if (end.offsetFirst !== undefined) h.set(H.offsetFirst, String(end.offsetFirst));
     this.options.nc.publish(reply, new Uint8Array(), { headers: h });
   }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { RetentionPolicy } from '../snapshot/RetentionPolicy.js';
 
 const logName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a log name is 1-64 letters, digits, _ or -');
 
@@ -22,6 +23,12 @@ export const nodeConfigSchema = z
     /** The largest NATS message a replica decodes; larger ones are refused before decoding. */
     messageBytesMax: z.number().int().min(1_024).max(64 << 20).default(8 << 20),
     leaseTicks: z.number().int().min(10).max(100_000).default(200),
+    /** Retention, per log; every replica of a log must run the same (see RetentionPolicy). */
+    retainEntriesMax: z.number().int().min(1).optional(),
+    retainBytesMax: z.number().int().min(1).optional(),
+    retainAgeMsMax: z.number().int().min(1).optional(),
+    /** Snapshots kept on disk per log, newest first. */
+    snapshotsKeepMax: z.number().int().min(1).max(100).default(2),
   })
   .strict()
   .superRefine((config, context) => {
@@ -31,6 +38,15 @@ export const nodeConfigSchema = z
   });
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+
+/** The retention policy a config asks for. */
+export function retentionOf(config: NodeConfig): RetentionPolicy {
+  return {
+    ...(config.retainEntriesMax === undefined ? {} : { entriesMax: config.retainEntriesMax }),
+    ...(config.retainBytesMax === undefined ? {} : { bytesMax: config.retainBytesMax }),
+    ...(config.retainAgeMsMax === undefined ? {} : { ageMsMax: config.retainAgeMsMax }),
+  };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

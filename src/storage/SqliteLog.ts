@@ -30,6 +30,14 @@ const metaKey = {
   compactedInstance: 'compacted_instance',
 } as const;
 
+/** Where a store file stands. */
+export interface StoreDescription {
+  readonly committedInstance: number;
+  readonly offsetNext: number;
+  readonly horizonOffset: number;
+  readonly compactedInstance: number;
+}
+
 /** The learner's position as of the last durable commit. */
 interface Cursor {
   readonly committedInstance: number;
@@ -131,6 +139,7 @@ function statementsPrepare(db: Database.Database) {
     ),
     batchesDropThrough: db.prepare<[number]>('DELETE FROM batches WHERE instance <= ?'),
     recordsDropThrough: db.prepare<[number]>('DELETE FROM records WHERE instance <= ?'),
+    recordsAbove: db.prepare<[number]>('DELETE FROM records WHERE instance > ?'),
     entriesDropBelow: db.prepare<[number, number]>('DELETE FROM entries WHERE "offset" >= ? AND "offset" < ?'),
     entriesWithIdIn: db.prepare<[number, number], EntryRow>(
       `SELECT ${entryColumns} FROM entries WHERE "offset" >= ? AND "offset" < ? AND id IS NOT NULL ORDER BY "offset"`,
@@ -361,6 +370,71 @@ export class SqliteLog implements LogStoreReader {
       const synchronous: unknown = this.db.pragma('synchronous', { simple: true });
       assert(synchronous === 2, `SQLite at ${this.path}: synchronous reads back as ${String(synchronous)} after a chosen-only write`);
     }
+  }
+
+  /**
+   * A consistent copy of the whole store at `path`, taken page by page between the event loop's
+   * other work (SQLite's online backup: writes made meanwhile through this connection are carried
+   * into the copy), then turned into a single self-contained file (rollback journal, not WAL).
+   */
+  async backupTo(path: string): Promise<void> {
+    await this.db.backup(path);
+    const copy = new Database(path);
+    try {
+      copy.pragma('journal_mode = DELETE');
+    } finally {
+      copy.close();
+    }
+  }
+
+  /** What a store file holds, read without changing it (a snapshot, before it is served or installed). */
+  static describe(path: string): StoreDescription {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      const statements = { metaGet: db.prepare<[string], MetaRow>('SELECT value, checksum FROM meta WHERE key = ?') };
+      const meta = (key: string): number => metaRead({ statements: statements as Statements, key }) ?? 0;
+      const version = meta(metaKey.schemaVersion);
+      if (version !== schemaVersion) throw new Error(`store ${path}: schema_version ${version}, this build reads ${schemaVersion}`);
+      return {
+        committedInstance: meta(metaKey.committedInstance),
+        offsetNext: meta(metaKey.offsetNext),
+        horizonOffset: meta(metaKey.horizonOffset),
+        compactedInstance: meta(metaKey.compactedInstance),
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * Makes a snapshot file at `path` this replica's own before it replaces the live store: the
+   * records above the snapshot's committed instance are the serving replica's votes, not this
+   * one's, so they go; the hard state and restart counter become this replica's (`own`); the
+   * promise stays the higher of the two, which only restricts what this replica accepts.
+   */
+  static adoptSnapshot(options: { path: string; own: { hardState: HardState; epoch: number } }): StoreDescription {
+    const log = SqliteLog.open({ path: options.path, dedupIdsMax: 1 });
+    try {
+      const own = options.own.hardState;
+      const theirs = log.hardState();
+      const promised = ballotCompare(own.promised, theirs.promised) >= 0 ? own.promised : theirs.promised;
+      log.db.transaction(() => {
+        log.statements.recordsAbove.run(log.cursor.committedInstance);
+        log.metaPut(metaKey.promisedRound, promised.round);
+        log.metaPut(metaKey.promisedReplica, promised.replica);
+        log.metaPut(metaKey.roundMax, own.roundMax);
+        log.metaPut(metaKey.epoch, options.own.epoch);
+      })();
+      const { committedInstance, offsetNext, horizonOffset, compactedInstance } = log.cursor;
+      return { committedInstance, offsetNext, horizonOffset, compactedInstance };
+    } finally {
+      log.close();
+    }
+  }
+
+  /** The restart counter as stored (epochNext() increments it). */
+  epoch(): number {
+    return this.metaGet(metaKey.epoch) ?? 0;
   }
 
   close(): void {

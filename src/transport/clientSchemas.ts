@@ -27,6 +27,7 @@ export const errorCodes = [
   'unknown-log',
   'timeout',
   'superseded',
+  'retention',
   'internal',
 ] as const;
 
@@ -35,7 +36,13 @@ export type ErrorCode = (typeof errorCodes)[number];
 export interface ErrorReply {
   readonly v: typeof PROTOCOL_VERSION;
   readonly ok: false;
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly leaderHint?: ReplicaId };
+  readonly error: {
+    readonly code: ErrorCode;
+    readonly message: string;
+    readonly leaderHint?: ReplicaId;
+    /** With code 'retention': the first offset still kept. */
+    readonly offsetFirst?: number;
+  };
 }
 
 export interface AppendRequest {
@@ -86,6 +93,7 @@ export const errorReplySchema = z.strictObject({
     code: z.enum(errorCodes),
     message: z.string().max(wireLimits.errorMessageCharsMax),
     leaderHint: replicaIdSchema.exactOptional(),
+    offsetFirst: countSchema.exactOptional(),
   }),
 });
 

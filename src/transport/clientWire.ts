@@ -41,6 +41,12 @@ export function errorReply(code: ErrorCode, message: string, leaderHint?: Replic
   return { v: PROTOCOL_VERSION, ok: false, error };
 }
 
+/** The reply to a read from below the retention horizon: it names the first offset kept. */
+export function retentionReply(options: { from: number; offsetFirst: number }): ErrorReply {
+  const message = `offset ${options.from} is before the retention horizon; the first offset kept is ${options.offsetFirst}`;
+  return { v: PROTOCOL_VERSION, ok: false, error: { code: 'retention', message, offsetFirst: options.offsetFirst } };
+}
+
 /** The reply to a request that did not decode: the problem is the error code. */
 export function errorReplyFor(failure: WireFailure): ErrorReply {
   return errorReply(failure.problem, failure.detail);

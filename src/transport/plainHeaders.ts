@@ -11,6 +11,7 @@ export const plainHeaders = Object.freeze({
   waitMs: 'Paxlog-Wait-Ms',
   end: 'Paxlog-End',
   offsetNext: 'Paxlog-Offset-Next',
+  offsetFirst: 'Paxlog-Offset-First',
   errorCode: 'Paxlog-Error-Code',
   error: 'Paxlog-Error',
   leaderHint: 'Paxlog-Leader-Hint',

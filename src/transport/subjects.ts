@@ -56,3 +56,11 @@ export function replaySubject(log: string): string {
 export function entriesSubject(log: string, key: string | undefined): string {
   return `paxlog.${logNameCheck(log)}.entries.${key ?? '_'}`;
 }
+
+/** Snapshot transfer from one replica (request/reply): open a snapshot, then read it in chunks. */
+export function snapshotSubject(options: { log: string; replica: ReplicaId }): string {
+  if (!Number.isSafeInteger(options.replica) || options.replica < 1) {
+    throw new RangeError(`invalid replica id ${options.replica}: expected an integer >= 1`);
+  }
+  return `paxlog.${logNameCheck(options.log)}.snapshot.${options.replica}`;
+}
