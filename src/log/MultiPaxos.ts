@@ -51,6 +51,8 @@ export interface MultiPaxosStatus {
   readonly queuedProposals: number;
   /** The highest instance this replica knows is chosen (its own, or announced by a peer). */
   readonly chosenKnownMax: number;
+  /** The peer this replica last asked for chosen values (log transfer), or null. */
+  readonly fetchPeer: ReplicaId | null;
 }
 
 /**
@@ -79,6 +81,7 @@ export class MultiPaxos {
   private fetchSentTick = Number.NEGATIVE_INFINITY;
   /** The peer the last fetch went to while it is unanswered: a retry goes to the next peer. */
   private fetchUnanswered: ReplicaId | null = null;
+  private fetchPeerLast: ReplicaId | null = null;
   /** The highest instance peers announced as chosen or committed. */
   private announcedMax = 0;
   private readyOutstanding: { committedInstance: number } | null = null;
@@ -146,6 +149,7 @@ export class MultiPaxos {
       inflightInstances: this.proposer.inflightCount,
       queuedProposals: this.proposer.queuedCount,
       chosenKnownMax: Math.max(this.announcedMax, this.learner.chosenInstanceMax),
+      fetchPeer: this.fetchPeerLast,
     };
   }
 
@@ -321,6 +325,7 @@ export class MultiPaxos {
     const target = this.fetchUnanswered === null ? peer : this.peerAfter(this.fetchUnanswered);
     this.fetchSentTick = this.tickNow;
     this.fetchUnanswered = target;
+    this.fetchPeerLast = target;
     this.effects.send(target, { type: 'fetch', from: this.id, instanceFrom: this.learner.committedInstance + 1 });
   }
 

@@ -432,7 +432,7 @@ export class LogNode {
       horizonOffset: store.horizonOffset,
       compactedInstance: store.compactedInstance(),
       retention: retentionText(store.retention),
-      catchUp: this.catchUp.report({ committedInstance: status.committedInstance, chosenKnownMax: status.chosenKnownMax }),
+      catchUp: { ...this.catchUp.report({ committedInstance: status.committedInstance, chosenKnownMax: status.chosenKnownMax }), fetchPeer: status.fetchPeer },
       snapshots: this.snapshots?.list().map(({ name, instance, bytes, sha256 }) => ({ name, instance, bytes, sha256 })) ?? [],
       lease: lease === null ? null : { isHolder: lease.isHolder, holder: lease.holderKnown, msLeft: lease.ticksLeft * this.options.config.tickMs, acceptorSilent: lease.acceptorSilent },
       readWaiters: this.client.readWaiters,

@@ -97,9 +97,12 @@ export async function verifyReplicas(options: { client: PaxlogClient; peers: rea
 }
 
 /** A fresh cluster for one test: real nats-server, three `paxlog node` processes, temp folders. */
-export async function withCluster(options: { name: string; logs: string[] }, body: (cluster: DevCluster, client: PaxlogClient) => Promise<void>): Promise<void> {
+export async function withCluster(
+  options: { name: string; logs: string[]; nodeFlags?: string[] },
+  body: (cluster: DevCluster, client: PaxlogClient) => Promise<void>,
+): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), `paxlog-${options.name}-`));
-  const cluster = await DevCluster.start({ dataDir, logs: options.logs });
+  const cluster = await DevCluster.start({ dataDir, logs: options.logs, ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }) });
   let client: PaxlogClient | null = null;
   try {
     client = await PaxlogClient.connect({ servers: cluster.url, log: options.logs[0]! });
