@@ -20,6 +20,7 @@ export interface LeaseProposerOptions {
   readonly timing: LeaseTiming;
   readonly random: Random;
   readonly position: () => LogPosition;
+  readonly mayCandidate: () => boolean;
   readonly broadcast: (message: LeaseMessage) => void;
 }
 
@@ -112,7 +113,7 @@ export class LeaseProposer {
     if (this.round !== null || tick < this.attemptTick) return;
     if (this.holding !== null) {
       if (this.holding.expiresTick - tick <= this.options.timing.renewTicksLeft) this.renew();
-    } else if (this.holderKnown === null) {
+    } else if (this.holderKnown === null && this.options.mayCandidate()) {
       this.startRound();
     }
   }

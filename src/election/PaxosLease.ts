@@ -15,6 +15,8 @@ export interface PaxosLeaseOptions {
   readonly random: Random;
   readonly position: () => LogPosition;
   readonly limits?: Partial<LeaseLimits>;
+  /** Whether this replica may stand for the lease now (not while it rebuilds); always by default. */
+  readonly mayCandidate?: () => boolean;
 }
 
 export interface PaxosLeaseStatus {
@@ -46,6 +48,7 @@ export class PaxosLease {
       timing: this.timing,
       random: options.random,
       position: options.position,
+      mayCandidate: options.mayCandidate ?? (() => true),
       broadcast: (message) => {
         for (const to of options.peers) send(to, message);
       },

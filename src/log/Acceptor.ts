@@ -131,6 +131,11 @@ export class Acceptor {
     this.durableThrough = committedInstance;
   }
 
+  /** Raises the promise to at least `ballot` (a rebuilt replica resuming its vote). */
+  promiseAtLeast(ballot: Ballot): void {
+    this.promise(ballot);
+  }
+
   protected admitsPrepare(ballot: Ballot): boolean {
     return ballotCompare(ballot, this.promisedBallot) >= 0;
   }

@@ -4,7 +4,8 @@ import { type Ballot, type ReplicaId, ballotCompare } from './ballot.js';
 import { Effects, type Ready } from './Effects.js';
 import { Learner } from './Learner.js';
 import { type PaxosLimits, paxosLimitsCheck, paxosLimitsDefault } from './limits.js';
-import type { AcceptMessage, CommitMessage, FetchedMessage, PaxosMessage } from './messages.js';
+import type { AcceptMessage, CommitMessage, FetchedMessage, PaxosMessage, ProbedMessage } from './messages.js';
+import { Rebuild } from './Rebuild.js';
 import { Proposer, type ProposerHost, type ProposerPhase } from './Proposer.js';
 import type { Random } from './random.js';
 import type { LogStoreReader } from './storage.js';
@@ -53,6 +54,8 @@ export interface MultiPaxosStatus {
   readonly chosenKnownMax: number;
   /** The peer this replica last asked for chosen values (log transfer), or null. */
   readonly fetchPeer: ReplicaId | null;
+  /** While rebuilding (a non-voting learner, see Rebuild): its floor (null until known) and answers. */
+  readonly rebuilding: { readonly floor: number | null; readonly answers: number } | null;
 }
 
 /**
@@ -82,6 +85,9 @@ export class MultiPaxos {
   /** The peer the last fetch went to while it is unanswered: a retry goes to the next peer. */
   private fetchUnanswered: ReplicaId | null = null;
   private fetchPeerLast: ReplicaId | null = null;
+  /** Non-null while this replica rebuilds from an empty store and may not vote. */
+  private rebuild: Rebuild | null;
+  private probeSentTick = Number.NEGATIVE_INFINITY;
   /** The highest instance peers announced as chosen or committed. */
   private announcedMax = 0;
   private readyOutstanding: { committedInstance: number } | null = null;
@@ -93,6 +99,7 @@ export class MultiPaxos {
     this.limits = paxosLimitsCheck({ ...paxosLimitsDefault, ...options.limits });
     this.roundMax = options.hardState.roundMax;
     this.effects = new Effects(options.peers);
+    this.rebuild = options.hardState.rebuilding === true && options.peers.length > 1 ? this.createRebuild() : null;
     this.learner = this.createLearner(options.learnerState, { dedupIdsMax: this.limits.dedupIdsMax });
     this.acceptor = this.createAcceptor({
       id: options.id,
@@ -114,6 +121,10 @@ export class MultiPaxos {
   /** Overridden only by the test canaries, to inject a broken part. */
   protected createAcceptor(options: AcceptorOptions): Acceptor {
     return new Acceptor(options);
+  }
+
+  protected createRebuild(): Rebuild | null {
+    return new Rebuild({ id: this.id, peers: this.options.peers, acceptAheadInstancesMax: this.limits.acceptAheadInstancesMax });
   }
 
   protected createLearner(state: LearnerState, options: { dedupIdsMax: number }): Learner {
@@ -150,6 +161,7 @@ export class MultiPaxos {
       queuedProposals: this.proposer.queuedCount,
       chosenKnownMax: Math.max(this.announcedMax, this.learner.chosenInstanceMax),
       fetchPeer: this.fetchPeerLast,
+      rebuilding: this.rebuild === null ? null : { floor: this.rebuild.floor, answers: this.rebuild.answers },
     };
   }
 
@@ -194,9 +206,15 @@ export class MultiPaxos {
     return bytes > this.limits.batchBytesMax ? 'too-large' : null;
   }
 
-  /** Starts Phase 1 now (the election calls this when it wins a lease). */
+  /** Starts Phase 1 now (the election calls this when it wins a lease); never while rebuilding. */
   campaign(): void {
+    if (this.rebuild !== null) return;
     this.proposer.campaign(this.tickNow);
+  }
+
+  /** May vote and lead: not rebuilding from an empty store. */
+  get isVoter(): boolean {
+    return this.rebuild === null;
   }
 
   /** The election tells the core who holds the lease, for the hints it gives clients. */
@@ -218,14 +236,52 @@ export class MultiPaxos {
       this.campaign();
     }
     this.maybeFetch(this.leaderHint(), this.learner.chosenInstanceMax);
+    this.probe();
+  }
+
+  /** While rebuilding and the floor is unknown, asks the others where they stand, now and then. */
+  private probe(): void {
+    if (this.rebuild === null || this.rebuild.floor !== null) return;
+    if (this.tickNow - this.probeSentTick < this.limits.fetchRetryTicks) return;
+    this.probeSentTick = this.tickNow;
+    for (const peer of this.options.peers) if (peer !== this.id) this.effects.send(peer, { type: 'probe', from: this.id });
+  }
+
+  private onProbed(message: ProbedMessage): void {
+    if (this.rebuild === null) return;
+    const { committedInstance, acceptedInstanceMax, promised } = message;
+    const outcome = this.rebuild.observe(message.from, { committedInstance, acceptedInstanceMax, promised });
+    if (outcome === 'new-cluster') this.vote(null);
+    this.maybeVote();
+  }
+
+  /** A rebuilt replica votes again: it promises the ballot it saw, and clears its rebuilding mark. */
+  private vote(ballot: Ballot | null): void {
+    if (ballot !== null) this.acceptor.promiseAtLeast(ballot);
+    this.rebuild = null;
+    this.persistHardState();
+  }
+
+  private maybeVote(): void {
+    if (this.rebuild === null) return;
+    const ballot = this.rebuild.voteBallot(this.learner.committedInstance);
+    if (ballot !== null) this.vote(ballot);
   }
 
   step(message: PaxosMessage): void {
     assert(this.options.peers.includes(message.from), `message from unknown replica ${message.from}`);
     switch (message.type) {
+      case 'probe': {
+        const { committedInstance } = this.learner;
+        this.effects.send(message.from, { type: 'probed', from: this.id, committedInstance, acceptedInstanceMax: this.acceptor.acceptedInstanceMax, promised: this.acceptor.promised });
+        return;
+      }
+      case 'probed':
+        this.onProbed(message);
+        return;
       case 'prepare':
         this.proposer.observeRound(message.ballot.round);
-        this.acceptor.onPrepare(message, this.learner.committedInstance);
+        if (this.rebuild === null) this.acceptor.onPrepare(message, this.learner.committedInstance);
         return;
       case 'promise':
         this.proposer.onPromise(message, this.tickNow);
@@ -255,6 +311,10 @@ export class MultiPaxos {
 
   private onAccept(message: AcceptMessage): void {
     this.proposer.observeRound(message.ballot.round);
+    if (this.rebuild !== null) {
+      this.maybeFetch(message.from, message.instance - 1); // a non-voting learner: no vote, only learning
+      return;
+    }
     const outcome = this.acceptor.onAccept(message, this.learner.committedInstance);
     if (outcome === 'rejected') return;
     this.heardLeader(message.from, message.ballot);
@@ -293,6 +353,8 @@ export class MultiPaxos {
     let announced = message.committedInstance;
     for (const { instance } of message.chosen) announced = Math.max(announced, instance);
     this.announcedMax = Math.max(this.announcedMax, announced);
+    this.rebuild?.noticed(message.ballot, message.chosen.map((c) => c.instance));
+    this.maybeVote();
     this.maybeFetch(message.from, announced);
   }
 
@@ -302,6 +364,11 @@ export class MultiPaxos {
     this.announcedMax = Math.max(this.announcedMax, message.committedInstance);
     if (message.values.length === 0) {
       if (message.compactedInstance > before) this.effects.snapshotNeeded = { peer: message.from, instanceMin: message.compactedInstance };
+      return;
+    }
+    if (before === 0 && message.committedInstance >= this.limits.snapshotJoinInstancesMin) {
+      // An empty replica far behind (new, or its disk was lost) joins by snapshot, then the tail.
+      this.effects.snapshotNeeded = { peer: message.from, instanceMin: message.committedInstance };
       return;
     }
     // A chunk is applied only whole and in order: consecutive instances, none beyond a gap.
@@ -372,6 +439,7 @@ export class MultiPaxos {
 
   private released(batch: CommittedBatch): void {
     this.effects.committed.push(batch);
+    if (this.rebuild !== null) this.maybeVote();
     const waiting = this.pending.get(batch.instance);
     if (waiting === undefined) return;
     this.pending.delete(batch.instance);
@@ -389,7 +457,8 @@ export class MultiPaxos {
   }
 
   private persistHardState(): void {
-    this.effects.hardState = { promised: this.acceptor.promised, roundMax: this.roundMax };
+    const hardState = { promised: this.acceptor.promised, roundMax: this.roundMax };
+    this.effects.hardState = this.rebuild === null ? hardState : { ...hardState, rebuilding: true };
   }
 
   private silenceTimeout(): number {

@@ -21,6 +21,11 @@ export interface PaxosLimits {
   readonly commitNoticeInstancesMax: number;
   /** An acceptor ignores accepts this far beyond its committed instance; it catches up first. */
   readonly acceptAheadInstancesMax: number;
+  /**
+   * A replica with nothing committed that is this many instances behind a peer joins by snapshot,
+   * then fetches the tail, instead of fetching the whole log.
+   */
+  readonly snapshotJoinInstancesMin: number;
   /** Client ids remembered for deduplication. */
   readonly dedupIdsMax: number;
   readonly heartbeatTicks: number;
@@ -46,6 +51,7 @@ export const paxosLimitsDefault: PaxosLimits = Object.freeze({
   fetchBytesMax: 512 << 10,
   commitNoticeInstancesMax: 256,
   acceptAheadInstancesMax: 4096,
+  snapshotJoinInstancesMin: 256,
   dedupIdsMax: 100_000,
   heartbeatTicks: 5,
   acceptRetryTicks: 10,

@@ -79,7 +79,24 @@ export interface FetchedMessage {
   readonly compactedInstance: number;
 }
 
+/** A rebuilding replica asks where a peer stands (see Rebuild). */
+export interface ProbeMessage {
+  readonly type: 'probe';
+  readonly from: ReplicaId;
+}
+
+/** Where the sender stands: what it committed, the highest instance it accepted, its promise. */
+export interface ProbedMessage {
+  readonly type: 'probed';
+  readonly from: ReplicaId;
+  readonly committedInstance: number;
+  readonly acceptedInstanceMax: number;
+  readonly promised: Ballot;
+}
+
 export type PaxosMessage =
+  | ProbeMessage
+  | ProbedMessage
   | PrepareMessage
   | PromiseMessage
   | AcceptMessage

@@ -35,6 +35,11 @@ export interface HardState {
   readonly promised: Ballot;
   /** The highest round this replica used as a proposer; a new ballot always exceeds it. */
   readonly roundMax: number;
+  /**
+   * The replica started from an empty store (new, or its disk was lost) and is rebuilding: a
+   * non-voting learner until it may vote again (see Rebuild). Absent means false.
+   */
+  readonly rebuilding?: boolean;
 }
 
 /** The learner's applied state: restored from the state machine after a restart. */

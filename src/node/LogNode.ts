@@ -138,8 +138,7 @@ export class LogNode {
   /** Opens the store and a core on it, with its learner pipeline; returns where the learner starts. */
   private openCore(): LearnerState {
     const config = this.options.config;
-    const store = SqliteLog.open({ path: this.storePath, dedupIdsMax: 100_000, retention: retentionOf(config) });
-    this.store = store;
+    const store = this.openStore();
     const learnerState = store.learnerState();
     this.replica = new Replica({
       id: config.id,
@@ -149,11 +148,31 @@ export class LogNode {
       learnerState,
       store,
       random: new SeededRandom(randomInt(0x7fff_ffff)),
-      paxosLimits: { inflightInstancesMax: config.inflightInstancesMax, batchEntriesMax: config.batchEntriesMax, batchBytesMax: config.batchBytesMax },
+      paxosLimits: {
+        inflightInstancesMax: config.inflightInstancesMax,
+        // Far enough ahead for the window; small, so a rebuilt replica's floor is near (see Rebuild).
+        acceptAheadInstancesMax: Math.max(256, 4 * config.inflightInstancesMax),
+        batchEntriesMax: config.batchEntriesMax,
+        batchBytesMax: config.batchBytesMax,
+      },
       leaseLimits: { leaseTicks: config.leaseTicks },
     });
+    this.startLearner(learnerState.committedInstance + 1);
+    this.ticksDone = Math.floor((performance.now() - this.clockStartMs) / config.tickMs);
+    return learnerState;
+  }
+
+  private openStore(): SqliteLog {
+    const store = SqliteLog.open({ path: this.storePath, dedupIdsMax: 100_000, retention: retentionOf(this.options.config) });
+    this.store = store;
+    return store;
+  }
+
+  /** The in-order learner pipeline, from `instanceNext` (again after a snapshot install). */
+  private startLearner(instanceNext: number): void {
+    this.learnerSubscription?.unsubscribe();
     this.learnerSubscription = this.committed$
-      .pipe(inOrder({ sequence: (batch) => batch.instance, next: learnerState.committedInstance + 1, heldMax: 0 }))
+      .pipe(inOrder({ sequence: (batch) => batch.instance, next: instanceNext, heldMax: 0 }))
       .subscribe({
         next: (batch) => {
           this.plain.committed(batch);
@@ -161,23 +180,6 @@ export class LogNode {
         },
         error: (error: Error) => this.fatal(error),
       });
-    this.ticksDone = Math.floor((performance.now() - this.clockStartMs) / config.tickMs);
-    return learnerState;
-  }
-
-  /** Closes the core and its store: what waits fails, queued messages are dropped (the core survives loss). */
-  private closeCore(reason: string): void {
-    this.learnerSubscription?.unsubscribe();
-    this.learnerSubscription = null;
-    for (const batch of this.waiting.values()) {
-      for (const pending of batch) pending.fail({ code: 'not-leader', message: reason, leaderHint: null });
-    }
-    this.waiting.clear();
-    this.inbox.length = 0;
-    this.leaseInbox.length = 0;
-    this.replica = null;
-    this.store?.close();
-    this.store = null;
   }
 
   private requireStore(): SqliteLog {
@@ -340,20 +342,32 @@ export class LogNode {
 
   /**
    * Replaces the store with the fetched snapshot, in place, without a process restart: the
-   * snapshot is made this replica's own (its votes and restart counter), fsynced, renamed over the
-   * store (atomic; a crash before leaves the old store whole, after leaves the new one whole),
-   * and the core restarts from it. Log transfer then fetches the tail.
+   * snapshot is made this replica's own (its hard state, restart counter and the votes it cast
+   * above the snapshot), fsynced, renamed over the store (atomic: a crash before leaves the old
+   * store whole, after leaves the new one whole), and the Multi-Paxos core restarts on it while
+   * the election goes on. Log transfer then fetches the tail.
    */
   private install(options: { incoming: string; manifest: SnapshotManifest }): void {
     const store = this.requireStore();
-    if (this.stopping || this.failed || store.committedInstance >= options.manifest.instance) return;
-    const own = { hardState: store.hardState(), epoch: store.epoch() };
-    this.closeCore('the replica is installing a snapshot');
+    const replica = this.replica;
+    if (replica === null || this.stopping || this.failed || store.committedInstance >= options.manifest.instance) return;
+    const above = { instanceFrom: options.manifest.instance + 1, instanceTo: Number.MAX_SAFE_INTEGER, recordsMax: Number.MAX_SAFE_INTEGER };
+    const own = { hardState: store.hardState(), epoch: store.epoch(), records: store.records(above) };
+    for (const batch of this.waiting.values()) {
+      for (const pending of batch) pending.fail({ code: 'not-leader', message: 'the replica is installing a snapshot', leaderHint: null });
+    }
+    this.waiting.clear();
+    this.inbox.length = 0;
+    store.close();
+    this.store = null;
     const installed = SqliteLog.adoptSnapshot({ path: options.incoming, own });
     fileSync(options.incoming);
     renameSync(options.incoming, this.storePath);
     dirSync(this.options.config.dataDir);
-    const learnerState = this.openCore();
+    const reopened = this.openStore();
+    const learnerState = reopened.learnerState();
+    replica.restartPaxos({ hardState: reopened.hardState(), learnerState, store: reopened });
+    this.startLearner(learnerState.committedInstance + 1);
     this.counters.add('snapshot.installed');
     this.client.committed(learnerState.offsetNext);
     this.options.logger.info({ ...installed, snapshot: options.manifest.name }, 'snapshot installed; fetching the tail');

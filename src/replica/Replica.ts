@@ -51,7 +51,9 @@ export interface ReplicaStatus extends MultiPaxosStatus {
  */
 export class Replica {
   readonly id: ReplicaId;
-  readonly paxos: MultiPaxos;
+  private paxosNow: MultiPaxos;
+  private readonly paxosOptions: MultiPaxosOptions;
+  private readonly makePaxos: (options: MultiPaxosOptions) => MultiPaxos;
   readonly lease: PaxosLease | null;
   private readonly leaseEvents: LeaseEvent[] = [];
 
@@ -68,7 +70,9 @@ export class Replica {
       limits: options.paxosLimits ?? {},
       leadership: election ? 'external' : 'silence',
     };
-    this.paxos = (options.makePaxos ?? ((o) => new MultiPaxos(o)))(paxosOptions);
+    this.paxosOptions = paxosOptions;
+    this.makePaxos = options.makePaxos ?? ((o) => new MultiPaxos(o));
+    this.paxosNow = this.makePaxos(paxosOptions);
     if (!election) {
       this.lease = null;
       return;
@@ -80,8 +84,23 @@ export class Replica {
       random: options.random,
       position: () => ({ committedInstance: this.paxos.committedInstance, acceptedInstanceMax: this.paxos.acceptedInstanceMax }),
       limits: options.leaseLimits ?? {},
+      mayCandidate: () => this.paxos.isVoter,
     };
     this.lease = (options.makeLease ?? ((o) => new PaxosLease(o)))(leaseOptions);
+  }
+
+  get paxos(): MultiPaxos {
+    return this.paxosNow;
+  }
+
+  /**
+   * After a snapshot install, in place: a new Multi-Paxos core on the installed store, while the
+   * election goes on (the process did not restart, so its lease state is still true). Call it
+   * between Readys, with the last one advanced.
+   */
+  restartPaxos(options: Pick<MultiPaxosOptions, 'hardState' | 'learnerState' | 'store'>): void {
+    this.paxosNow = this.makePaxos({ ...this.paxosOptions, ...options });
+    this.react();
   }
 
   get promised(): Ballot {

@@ -28,6 +28,7 @@ const metaKey = {
   bytesTotal: 'bytes_total',
   horizonOffset: 'horizon_offset',
   compactedInstance: 'compacted_instance',
+  rebuilding: 'rebuilding',
 } as const;
 
 /** Where a store file stands. */
@@ -236,11 +237,12 @@ export class SqliteLog implements LogStoreReader {
     const round = this.metaGet(metaKey.promisedRound);
     const replica = this.metaGet(metaKey.promisedReplica);
     const roundMax = this.metaGet(metaKey.roundMax);
+    const rebuilding = this.metaGet(metaKey.rebuilding) === 1 ? { rebuilding: true } : {};
     if (round === undefined || replica === undefined || roundMax === undefined) {
       assert(round === undefined && replica === undefined && roundMax === undefined, 'hard state stored in part');
-      return { promised: ballotZero, roundMax: 0 };
+      return { promised: ballotZero, roundMax: 0, ...rebuilding };
     }
-    return { promised: { round, replica }, roundMax };
+    return { promised: { round, replica }, roundMax, ...rebuilding };
   }
 
   /**
@@ -409,10 +411,11 @@ export class SqliteLog implements LogStoreReader {
   /**
    * Makes a snapshot file at `path` this replica's own before it replaces the live store: the
    * records above the snapshot's committed instance are the serving replica's votes, not this
-   * one's, so they go; the hard state and restart counter become this replica's (`own`); the
-   * promise stays the higher of the two, which only restricts what this replica accepts.
+   * one's, so they go, and this replica's own records above it (`own.records`: what it accepted,
+   * which an acceptor never forgets) take their place; the hard state and restart counter become
+   * this replica's; the promise stays the higher of the two, which only restricts it.
    */
-  static adoptSnapshot(options: { path: string; own: { hardState: HardState; epoch: number } }): StoreDescription {
+  static adoptSnapshot(options: { path: string; own: { hardState: HardState; epoch: number; records: readonly InstanceRecord[] } }): StoreDescription {
     const log = SqliteLog.open({ path: options.path, dedupIdsMax: 1 });
     try {
       const own = options.own.hardState;
@@ -420,9 +423,11 @@ export class SqliteLog implements LogStoreReader {
       const promised = ballotCompare(own.promised, theirs.promised) >= 0 ? own.promised : theirs.promised;
       log.db.transaction(() => {
         log.statements.recordsAbove.run(log.cursor.committedInstance);
+        for (const record of options.own.records) if (record.instance > log.cursor.committedInstance) log.recordWrite(record);
         log.metaPut(metaKey.promisedRound, promised.round);
         log.metaPut(metaKey.promisedReplica, promised.replica);
         log.metaPut(metaKey.roundMax, own.roundMax);
+        log.metaPut(metaKey.rebuilding, own.rebuilding === true ? 1 : 0);
         log.metaPut(metaKey.epoch, options.own.epoch);
       })();
       const { committedInstance, offsetNext, horizonOffset, compactedInstance } = log.cursor;
@@ -485,6 +490,8 @@ export class SqliteLog implements LogStoreReader {
       `promise decreases from ${ballotText(last.promised)} to ${ballotText(hardState.promised)}`,
     );
     assert(hardState.roundMax >= last.roundMax, `roundMax decreases from ${last.roundMax} to ${hardState.roundMax}`);
+    assert(hardState.rebuilding !== true || last.rebuilding === true, 'a voting replica cannot go back to rebuilding');
+    this.metaPut(metaKey.rebuilding, hardState.rebuilding === true ? 1 : 0);
     this.metaPut(metaKey.promisedRound, hardState.promised.round);
     this.metaPut(metaKey.promisedReplica, hardState.promised.replica);
     this.metaPut(metaKey.roundMax, hardState.roundMax);
@@ -589,6 +596,8 @@ function schemaEnsure(options: { statements: Statements; path: string }): void {
   const version = metaRead({ statements, key });
   if (version === undefined) {
     statements.metaPut.run(key, schemaVersion, metaChecksum({ key, value: schemaVersion }));
+    // A new store may be a replica whose disk was lost: it rebuilds before it votes (see Rebuild).
+    statements.metaPut.run(metaKey.rebuilding, 1, metaChecksum({ key: metaKey.rebuilding, value: 1 }));
   } else if (version !== schemaVersion) {
     throw new Error(`SQLite at ${options.path}: schema_version ${version}, this build reads ${schemaVersion}`);
   }

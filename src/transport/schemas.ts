@@ -81,6 +81,14 @@ export const instanceRecordSchema = z.strictObject({
 const itemsMax = wireLimits.messageItemsMax;
 
 export const paxosMessageSchemas = [
+  z.strictObject({ type: z.literal('probe'), from: replicaIdSchema }),
+  z.strictObject({
+    type: z.literal('probed'),
+    from: replicaIdSchema,
+    committedInstance: countSchema,
+    acceptedInstanceMax: countSchema,
+    promised: ballotSchema,
+  }),
   z.strictObject({ type: z.literal('prepare'), from: replicaIdSchema, ballot: ballotSchema, instanceFrom: instanceSchema }),
   z.strictObject({
     type: z.literal('promise'),

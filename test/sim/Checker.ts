@@ -1,5 +1,5 @@
 import { type Ballot, ballotCompare, ballotText } from '../../src/log/ballot.js';
-import type { CommittedBatch, InstanceRecord } from '../../src/log/types.js';
+import type { CommittedBatch, CommittedEntry, InstanceRecord, LearnerState } from '../../src/log/types.js';
 
 export class Violation extends Error {
   override readonly name = 'Violation';
@@ -21,6 +21,8 @@ export class Checker {
   private readonly proposed = new Map<string, string>();
   private readonly promisedLast = new Map<number, { ballot: Ballot; life: number }>();
   private readonly promisedShown = new Map<number, Ballot>();
+  /** The agreed offsetNext after each released instance, to check snapshots against. */
+  private readonly offsetNextAfter = new Map<number, number>();
 
   readonly stats = { chosen: 0, released: 0, acked: 0 };
 
@@ -72,6 +74,11 @@ export class Checker {
       throw new Violation(`replica ${replica} released ${batch.valueId} at ${batch.instance}, but ${what}`);
     }
     const other = this.releasedValue.get(batch.instance);
+    const offsetNext = this.offsetNextAfter.get(batch.instance);
+    if (offsetNext !== undefined && offsetNext !== batch.offsetNext) {
+      throw new Violation(`replica ${replica} ends instance ${batch.instance} at offset ${batch.offsetNext}, others at ${offsetNext}`);
+    }
+    this.offsetNextAfter.set(batch.instance, batch.offsetNext);
     if (other === undefined) {
       this.releasedValue.set(batch.instance, batch.valueId);
       this.stats.released++;
@@ -99,6 +106,32 @@ export class Checker {
     } else if (atOffset !== id) {
       throw new Violation(`replica ${replica} has ${id} at offset ${offset}, others have ${atOffset}`);
     }
+  }
+
+  /**
+   * A replica installs a snapshot: its committed instance, offsets and every entry must be the
+   * agreed log's up to that instance (agreement across snapshots).
+   */
+  snapshotInstalled(replica: number, snapshot: { state: LearnerState; entries: readonly CommittedEntry[] }): void {
+    const { committedInstance, offsetNext } = snapshot.state;
+    const agreed = this.offsetNextAfter.get(committedInstance);
+    if (committedInstance > 0 && agreed !== offsetNext) {
+      throw new Violation(`replica ${replica} installs a snapshot at ${committedInstance} ending at offset ${offsetNext}, the agreed log at ${String(agreed)}`);
+    }
+    if (snapshot.entries.length !== offsetNext) throw new Violation(`replica ${replica} installs a snapshot holding ${snapshot.entries.length} entries for ${offsetNext} offsets`);
+    snapshot.entries.forEach((entry, offset) => {
+      if (entry.offset !== offset || this.logByOffset[offset] !== entry.id) {
+        throw new Violation(`replica ${replica} installs a snapshot with ${String(entry.id)} at offset ${offset}, the agreed log has ${String(this.logByOffset[offset])}`);
+      }
+    });
+  }
+
+  /** A replica's disk was lost: what it promised is gone with it (see Rebuild), so its promise may start lower. */
+  wiped(replica: number): void {
+    this.promisedShown.delete(replica);
+    this.promisedLast.delete(replica);
+    // Its acceptances stay counted: a leader may already have counted them toward a quorum, and
+    // the rebuild rule must keep such a value chosen although this disk forgot it.
   }
 
   /** A client was told its entry committed at `offset`. */

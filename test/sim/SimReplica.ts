@@ -19,6 +19,13 @@ export interface SimDisk {
   unsynced: Array<{ instance: number; replaced: InstanceRecord | undefined }>;
 }
 
+/** An empty disk; `rebuilding` as a new real store has it (the simulator's first disks vote at once). */
+function freshDisk(options: { rebuilding: boolean } = { rebuilding: true }): SimDisk {
+  const stable = new MemoryStableStore();
+  if (options.rebuilding) stable.setHardState({ ...stable.hardState(), rebuilding: true });
+  return { log: new MemoryLogStore(), stable, epoch: 0, checkpoint: { state: learnerStateEmpty, entriesLength: 0 }, unsynced: [] };
+}
+
 /** Builds a replica; canaries pass a broken core or election through `makePaxos`/`makeLease`. */
 export type ReplicaFactory = (options: ReplicaOptions) => Replica;
 
@@ -30,13 +37,7 @@ export type ReplicaFactory = (options: ReplicaOptions) => Replica;
 export class SimReplica {
   core: Replica | null = null;
   fsm: MemoryStateMachine | null = null;
-  readonly disk: SimDisk = {
-    log: new MemoryLogStore(),
-    stable: new MemoryStableStore(),
-    epoch: 0,
-    checkpoint: { state: learnerStateEmpty, entriesLength: 0 },
-    unsynced: [],
-  };
+  disk: SimDisk = freshDisk({ rebuilding: false });
   persisting: ReplicaReady | null = null;
   /** Bumped on every crash, so events scheduled for an earlier life are ignored. */
   life = 0;
@@ -111,6 +112,31 @@ export class SimReplica {
       this.disk.unsynced.push({ instance: record.instance, replaced: this.disk.log.record(record.instance) });
       this.disk.log.write([record]);
     }
+  }
+
+  /** The disk is lost: a fresh empty one, marked rebuilding as a real new store is. */
+  wipe(): void {
+    this.disk = freshDisk();
+    this.fsm = null;
+  }
+
+  /**
+   * Installs `from`'s snapshot: its chosen records up to its committed instance, its compaction
+   * point, its state machine; this replica keeps its own hard state, restart counter and votes
+   * above the snapshot. The caller restarts the Multi-Paxos core on it (as the driver does, in place).
+   */
+  installSnapshot(from: SimReplica): { committedInstance: number } {
+    const source = from.fsm;
+    if (source === null) throw new Error(`replica ${from.id} has no state machine to snapshot`);
+    const state = source.learnerState();
+    const log = new MemoryLogStore();
+    log.write(from.disk.log.records({ instanceFrom: 1, instanceTo: state.committedInstance, recordsMax: Number.MAX_SAFE_INTEGER }).filter((r) => r.chosen));
+    log.compactThrough(from.disk.log.compactedInstance());
+    // This replica's own votes above the snapshot stay: an acceptor never forgets what it accepted.
+    log.write(this.disk.log.records({ instanceFrom: state.committedInstance + 1, instanceTo: Number.MAX_SAFE_INTEGER, recordsMax: Number.MAX_SAFE_INTEGER }));
+    this.disk = { ...this.disk, log, unsynced: [], checkpoint: { state, entriesLength: source.entries.length } };
+    this.fsm = new MemoryStateMachine({ state, entries: source.entries, dedupIdsMax: this.options.dedupIdsMax });
+    return { committedInstance: state.committedInstance };
   }
 
   /** The state machine saves its state lazily: the learner re-learns the rest after a crash. */

@@ -29,6 +29,12 @@ export interface SimOptions {
   readonly failover?: 'crash' | 'release';
   readonly chaosMs?: number;
   readonly livenessBoundMs?: number;
+  /**
+   * Disks are lost too (a crash that comes back empty, rebuilding), replicas compact their
+   * records below their last checkpoint, and a replica whose next instances are compacted away
+   * installs a peer's snapshot.
+   */
+  readonly wipes?: boolean;
 }
 
 export interface SimResult {
@@ -44,6 +50,8 @@ export interface SimResult {
   readonly contentions: number;
   /** Simulated instants at which two replicas believed they held the lease. */
   readonly leaseOverlaps: number;
+  readonly wipes: number;
+  readonly snapshots: number;
   /** Failover mode: from the fault to a new holder serving, in simulated ms. */
   readonly failoverMs: number | null;
 }
@@ -63,7 +71,9 @@ type SimEvent =
   | { kind: 'reply'; request: number; outcome: ProposalOutcome }
   | { kind: 'timeout'; request: number; attempt: number }
   | { kind: 'endChaos' }
-  | { kind: 'failover' };
+  | { kind: 'failover' }
+  | { kind: 'wipe'; replica: ReplicaId }
+  | { kind: 'snapshot'; replica: ReplicaId; life: number; from: ReplicaId; instanceMin: number };
 
 export const simTickMs = 10;
 /** SIM_TRACE=1 prints leadership changes and lease traffic, for replaying one seed. */
@@ -98,7 +108,7 @@ export class Simulation {
   private now = 0;
   private chaos: boolean;
   private events = 0;
-  private readonly counts = { crashes: 0, partitions: 0, contentions: 0, leaseOverlaps: 0 };
+  private readonly counts = { crashes: 0, partitions: 0, contentions: 0, leaseOverlaps: 0, wipes: 0, snapshots: 0 };
   private readonly loss: number;
   private readonly duplication: number;
   private readonly chaosMs: number;
@@ -136,7 +146,10 @@ export class Simulation {
     this.quietMs = this.election ? 2.5 * leaseMs : 0;
     this.silenceMs = ((leaseLimitsDefault.leaseTicks + 1) * simTickMs) / (1 - this.driftRatio) + 100;
     const make = options.make ?? ((o) => new Replica(o));
-    const paxosLimits = { inflightInstancesMax: this.random.int(1, 8), promiseRecordsMax: 8, fetchInstancesMax: 4, leaderSilenceTicksMin: 15, backoffTicksMax: 15 };
+    const paxosLimits = {
+      inflightInstancesMax: this.random.int(1, 8), promiseRecordsMax: 8, fetchInstancesMax: 4, leaderSilenceTicksMin: 15, backoffTicksMax: 15,
+      acceptAheadInstancesMax: 16, snapshotJoinInstancesMin: 20,
+    };
     for (const id of this.peers) {
       const replica = new SimReplica(id, {
         peers: this.peers, random: this.random.fork(), make, replica: { paxosLimits, election: this.election }, dedupIdsMax: 100_000,
@@ -183,6 +196,7 @@ export class Simulation {
         roll < 0.35 ? { kind: 'crash', replica: this.pick() }
         : roll < 0.65 ? { kind: 'partition' }
         : roll < 0.8 && this.election ? { kind: 'shutdown', replica: null }
+        : roll < 0.9 && this.options.wipes === true ? { kind: 'wipe', replica: this.pick() }
         : { kind: 'contend' };
       this.queue.push(at, event);
     }
@@ -237,6 +251,8 @@ export class Simulation {
       case 'timeout': return this.timeout(event.request, event.attempt);
       case 'endChaos': return this.endChaos();
       case 'failover': return this.fault();
+      case 'wipe': return this.wipe(event.replica);
+      case 'snapshot': return this.snapshot(event);
     }
   }
 
@@ -332,6 +348,11 @@ export class Simulation {
     replica.persisting = null;
     replica.core.advance();
     if (this.random.next() < 0.3) replica.checkpoint();
+    if (this.options.wipes === true) this.compact(replica);
+    if (ready.snapshotNeeded !== null) {
+      const { peer, instanceMin } = ready.snapshotNeeded;
+      this.queue.push(this.now + this.random.int(5, 50), { kind: 'snapshot', replica: id, life: replica.life, from: peer, instanceMin });
+    }
     this.drive(replica);
     if (this.stopping.has(id) && replica.persisting === null) this.crash(id);
   }
@@ -421,6 +442,43 @@ export class Simulation {
     this.holders.delete(id);
     this.serving.delete(id);
     if (this.chaos) this.queue.push(this.now + this.random.int(20, 400), { kind: 'restart', replica: id });
+  }
+
+  /** The process dies and its disk is lost; it comes back empty, rebuilding. */
+  private wipe(id: ReplicaId): void {
+    const replica = this.replica(id);
+    // One lost disk at a time: a majority of intact disks is what Paxos needs to keep its choices.
+    const othersVote = [...this.replicas.values()].every((r) => r.id === id || (r.core !== null && r.core.paxos.isVoter));
+    if (!othersVote) return;
+    this.crash(id);
+    replica.wipe();
+    this.checker.wiped(id);
+    this.counts.wipes++;
+  }
+
+  /** Records below a margin under the durable checkpoint go, as retention compacts them. */
+  private compact(replica: SimReplica): void {
+    const through = replica.disk.checkpoint.state.committedInstance - this.random.int(2, 12);
+    if (through > replica.disk.log.compactedInstance() && this.random.next() < 0.2) replica.disk.log.compactThrough(through);
+  }
+
+  /**
+   * The driver's snapshot install: the peer's state at its committed instance (if it is up and
+   * far enough), checked against the agreed log, then the core restarts on it in place.
+   */
+  private snapshot(event: Extract<SimEvent, { kind: 'snapshot' }>): void {
+    const replica = this.replica(event.replica);
+    const from = this.replica(event.from);
+    if (replica.core === null || replica.life !== event.life || replica.persisting !== null) return;
+    if (from.core === null || from.fsm === null || from.fsm.learnerState().committedInstance < event.instanceMin) return;
+    const mine = replica.fsm?.learnerState().committedInstance ?? 0;
+    if (from.fsm.learnerState().committedInstance <= mine) return;
+    this.checker.snapshotInstalled(replica.id, { state: from.fsm.learnerState(), entries: from.fsm.entries });
+    replica.installSnapshot(from);
+    this.counts.snapshots++;
+    const disk = replica.disk;
+    replica.core.restartPaxos({ hardState: disk.stable.hardState(), learnerState: disk.checkpoint.state, store: disk.log });
+    this.after(replica);
   }
 
   private restart(id: ReplicaId): void {

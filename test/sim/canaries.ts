@@ -6,6 +6,7 @@ import { type Ballot, ballotCompare } from '../../src/log/ballot.js';
 import { Learner } from '../../src/log/Learner.js';
 import { MultiPaxos } from '../../src/log/MultiPaxos.js';
 import type { Ready } from '../../src/log/Effects.js';
+import type { Rebuild } from '../../src/log/Rebuild.js';
 import type { InstanceRecord, LearnerState } from '../../src/log/types.js';
 import { Replica } from '../../src/replica/Replica.js';
 import type { ReplicaFactory } from './SimReplica.js';
@@ -71,6 +72,13 @@ class AcceptUnsyncedCore extends MultiPaxos {
   }
 }
 
+/** A replica whose disk was lost votes at once, as if it had never promised or accepted anything. */
+class RebuildVotesAtOnceCore extends MultiPaxos {
+  protected override createRebuild(): Rebuild | null {
+    return null;
+  }
+}
+
 class LearnerOutOfOrderCore extends MultiPaxos {
   protected override createLearner(state: LearnerState, options: { dedupIdsMax: number }): Learner {
     return new LearnerOutOfOrder(state, options);
@@ -127,6 +135,7 @@ export type CanaryName =
   | 'accept-below-promise'
   | 'accept-not-persisted'
   | 'accept-unsynced'
+  | 'rebuild-votes-at-once'
   | 'learner-out-of-order'
   | 'no-restart-wait'
   | 'no-backoff'
@@ -137,6 +146,7 @@ export const canaries: Record<CanaryName, ReplicaFactory> = {
   'accept-below-promise': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptBelowPromiseCore(o) }),
   'accept-not-persisted': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptNotPersistedCore(o) }),
   'accept-unsynced': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptUnsyncedCore(o) }),
+  'rebuild-votes-at-once': (options) => new Replica({ ...options, makePaxos: (o) => new RebuildVotesAtOnceCore(o) }),
   'learner-out-of-order': (options) => new Replica({ ...options, makePaxos: (o) => new LearnerOutOfOrderCore(o) }),
   'no-restart-wait': leaseCanary({ acceptor: (o) => new NoRestartWait(o) }),
   'no-backoff': leaseCanary({ proposer: (o) => new NoBackoff(o) }),

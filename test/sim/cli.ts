@@ -6,7 +6,7 @@ import { simTickMs } from './Simulation.js';
 
 const usage =
   'usage: npm run sim -- --seeds N [--from S] [--replicas 3|5] [--canary NAME] [--no-election] [--duel] ' +
-  '[--drift-beyond-bound] [--wan] [--duel-election] [--failover crash|release] [--failover-seeds K]';
+  '[--drift-beyond-bound] [--wan] [--duel-election] [--wipes] [--failover crash|release] [--failover-seeds K]';
 
 function flag(name: string): string | undefined {
   const at = process.argv.indexOf(`--${name}`);
@@ -37,6 +37,7 @@ const options: SeedsOptions = {
   ...(process.argv.includes('--drift-beyond-bound') ? { driftBeyondBound: true } : {}),
   ...(process.argv.includes('--wan') ? { wan: true } : {}),
   ...(process.argv.includes('--duel-election') ? { duelElection: true } : {}),
+  ...(process.argv.includes('--wipes') ? { wipes: true } : {}),
   ...(failover === undefined ? {} : { failover }),
 };
 
@@ -49,7 +50,8 @@ const seconds = (performance.now() - started) / 1000;
 console.log(
   `${summary.seeds} seeds from ${from}: ${summary.violations} violations; ` +
     `${summary.committedEntries} entries committed, ${summary.crashes} crashes, ${summary.partitions} partitions, ` +
-    `${summary.contentions} forced contentions, lease overlaps in ${summary.seedsWithLeaseOverlap} seeds; ${(summary.seeds / seconds).toFixed(1)} seeds/s`,
+    `${summary.contentions} forced contentions, ${summary.wipes} disks lost, ${summary.snapshots} snapshots installed, ` +
+    `lease overlaps in ${summary.seedsWithLeaseOverlap} seeds; ${(summary.seeds / seconds).toFixed(1)} seeds/s`,
 );
 
 let violations = summary.violations;

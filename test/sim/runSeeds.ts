@@ -9,6 +9,8 @@ export interface SeedsSummary {
   crashes: number;
   partitions: number;
   contentions: number;
+  wipes: number;
+  snapshots: number;
   leaseOverlaps: number;
   seedsWithLeaseOverlap: number;
   failoverMs: number[];
@@ -25,6 +27,7 @@ export interface SeedsOptions {
   wan?: boolean;
   duelElection?: boolean;
   failover?: 'crash' | 'release';
+  wipes?: boolean;
 }
 
 export function replayCommand(options: SeedsOptions & { seed: number }): string {
@@ -37,6 +40,7 @@ export function replayCommand(options: SeedsOptions & { seed: number }): string 
   if (options.wan === true) flags.push('--wan');
   if (options.duelElection === true) flags.push('--duel-election');
   if (options.failover !== undefined) flags.push(`--failover ${options.failover}`);
+  if (options.wipes === true) flags.push('--wipes');
   return `npm run sim -- ${flags.join(' ')}`;
 }
 
@@ -48,6 +52,7 @@ function simOptions(options: SeedsOptions, seed: number): SimOptions {
     ...(options.election === undefined ? {} : { election: options.election }),
     ...(options.duel === true ? { duel: true } : {}),
     ...(options.driftBeyondBound === true ? { driftBeyondBound: true } : {}),
+    ...(options.wipes === true ? { wipes: true } : {}),
     ...(options.wan === true ? { wan: true } : {}),
     ...(options.duelElection === true ? { duelElection: true } : {}),
     ...(options.failover === undefined ? {} : { failover: options.failover }),
@@ -59,7 +64,7 @@ export function runSeeds(
   options: SeedsOptions & { stopAtViolation?: boolean; onViolation?: (result: SimResult, replay: string) => void },
 ): SeedsSummary {
   const summary: SeedsSummary = {
-    seeds: 0, violations: 0, firstViolation: null, committedEntries: 0, crashes: 0, partitions: 0, contentions: 0, leaseOverlaps: 0, seedsWithLeaseOverlap: 0, failoverMs: [],
+    seeds: 0, violations: 0, firstViolation: null, committedEntries: 0, crashes: 0, partitions: 0, contentions: 0, wipes: 0, snapshots: 0, leaseOverlaps: 0, seedsWithLeaseOverlap: 0, failoverMs: [],
   };
   for (let seed = options.from; seed < options.from + options.seeds; seed++) {
     const result = new Simulation(simOptions(options, seed)).run();
@@ -68,6 +73,8 @@ export function runSeeds(
     summary.crashes += result.crashes;
     summary.partitions += result.partitions;
     summary.contentions += result.contentions;
+    summary.wipes += result.wipes;
+    summary.snapshots += result.snapshots;
     summary.leaseOverlaps += result.leaseOverlaps;
     if (result.leaseOverlaps > 0) summary.seedsWithLeaseOverlap++;
     if (result.failoverMs !== null) summary.failoverMs.push(result.failoverMs);

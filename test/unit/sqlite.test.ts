@@ -142,7 +142,7 @@ describe('SqliteLog: hard state and records', () => {
   it('round-trips the hard state and refuses one that goes backwards', () => {
     const path = pathFresh();
     let log = SqliteLog.open({ path, dedupIdsMax: 10 });
-    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0 });
+    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0, rebuilding: true }, 'a new store rebuilds before it votes');
     const hardState: HardState = { promised: { round: 7, replica: 2 }, roundMax: 9 };
     log.persist({ ...noWrites, hardState });
     log.close();
@@ -264,7 +264,7 @@ describe('SqliteLog: persist() atomicity', () => {
     assert.throws(() => log.persist(ready([shifted])), /offset 1, expected 0/);
     assert.throws(() => log.persist(ready([{ ...first, offsetNext: 5 }])), /offsetNext 5, its entries end at 3/);
     assert.throws(() => log.persist(ready([first, first])), /batch 1 persisted after 1/);
-    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0 });
+    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0, rebuilding: true }, 'a new store rebuilds before it votes');
     assert.equal(log.instanceMax(), 0);
     assert.deepEqual([log.entryCount, log.offsetNext, log.committedInstance], [0, 0, 0]);
     log.persist(ready([first, second]));
