@@ -443,6 +443,7 @@ export class LogNode {
       committedInstance: status.committedInstance,
       acceptedInstanceMax: status.acceptedInstanceMax,
       offsetNext: status.offsetNext,
+      rebuilding: status.rebuilding,
       horizonOffset: store.horizonOffset,
       compactedInstance: store.compactedInstance(),
       retention: retentionText(store.retention),

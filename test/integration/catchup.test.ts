@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
@@ -88,6 +88,43 @@ describe('catch-up and snapshots on a real cluster', { concurrency: false }, () 
       const { horizon, entries } = await expectReplicasEqual(client, cluster);
       assert.equal(horizon + entries, 100_000);
       assert.ok(entries <= 20_000, `retention keeps at most 20,000 entries, not ${entries}`);
+    });
+  });
+
+  it('2. a follower whose data folder is wiped rejoins by snapshot and tail, votes again, and appends never stop meanwhile', async () => {
+    await withCluster({ name: 'catchup-wipe', logs: [log] }, async (cluster, client) => {
+      const leader = await leaderOf(client);
+      const follower = cluster.peers.find((id) => id !== leader)!;
+      for (let round = 0; round < 300; round++) await client.appendEntries([{ id: `w-${round}`, data: payload(round) }]);
+      await cluster.signal(follower, 'SIGTERM');
+      rmSync(cluster.replicaDataDir(follower), { recursive: true, force: true });
+      // Appends run all the while: one at a time, so each is its own instance and the rebuilt
+      // replica sees instances beyond its floor chosen.
+      let stop = false;
+      let appended = 0;
+      const appender = (async () => {
+        while (!stop) {
+          const [result] = await client.appendEntries([{ id: `during-${appended}`, data: payload(appended) }], { timeoutMs: 10_000 });
+          assert.equal(result?.status, 'ok', `append ${appended} during the rejoin`);
+          appended++;
+        }
+      })();
+      cluster.startReplica(follower);
+      const rebuilt = await waitFor('the wiped follower to rebuild and vote again', async () => {
+        const status = await statusOf(client, follower);
+        return status !== undefined && status['rebuilding'] === null && counter(status, 'snapshot.installed') >= 1 ? status : null;
+      }, 120_000);
+      stop = true;
+      await appender;
+      assert.ok(appended > 0, 'appends went on while the follower rebuilt');
+      const leaderStatus = await statusOf(client, leader);
+      const ballot = leaderStatus?.['ballot'] as { round: number; replica: number };
+      const promised = rebuilt['promised'] as { round: number; replica: number };
+      assert.ok(promised.round > 0, 'the rebuilt replica promised a ballot before it voted again');
+      assert.ok(promised.round <= ballot.round, 'and no ballot beyond the leader it saw');
+      const { horizon, entries } = await expectReplicasEqual(client, cluster);
+      assert.equal(horizon, 0);
+      assert.equal(entries, 300 + appended);
     });
   });
 
