@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
-    const parsed = parseArgs({ args: rest, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean' }, exit: { type: 'boolean' } }, strict: true, allowPositionals: true });
+    const parsed = parseArgs({ args: rest, options: { ...options, json: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean' }, exit: { type: 'boolean' } }, strict: true, allowPositionals: true });
     values = parsed.values;
     positionals = parsed.positionals;
   } catch (error) {

@@ -1,8 +1,10 @@
 import { PaxlogClient } from '../client/PaxlogClient.js';
 
-export const statusUsage = `paxlog status --nats URL [--log LOG] [--json]
+export const statusUsage = `paxlog status --nats URL [--log LOG] [--json] [--watch]
 Prints, per replica: the lease holder and its remaining time, committed and accepted instances,
-the committed offset and the lag behind the most advanced replica.`;
+the committed offset, the first offset retention keeps, and the lag behind the most advanced
+replica; then a progress bar for each replica catching up (by log transfer or by snapshot).
+--watch prints it again every second until interrupted.`;
 
 type Row = Record<string, unknown>;
 
@@ -13,23 +15,56 @@ function cell(value: unknown): string {
 /** The status table; one line per replica that answered. */
 export function statusTable(statuses: readonly Row[]): string {
   const committedMax = Math.max(0, ...statuses.map((s) => Number(s['committedInstance'] ?? 0)));
-  const header = ['replica', 'serving', 'lease holder', 'lease left ms', 'committed inst', 'accepted inst', 'committed offset', 'lag inst'];
+  const header = ['replica', 'serving', 'vote', 'lease holder', 'lease left ms', 'committed inst', 'accepted inst', 'committed offset', 'first offset', 'lag inst'];
   const rows = statuses.map((s) => {
     const lease = (s['lease'] ?? null) as Row | null;
     return [
       cell(s['id']),
       s['serving'] === true ? 'yes' : 'no',
+      s['rebuilding'] === null || s['rebuilding'] === undefined ? 'yes' : 'rebuilding',
       cell(lease?.['holder']),
       lease?.['isHolder'] === true ? cell(lease['msLeft']) : '-',
       cell(s['committedInstance']),
       cell(s['acceptedInstanceMax']),
       cell(s['offsetNext']),
+      cell(s['horizonOffset']),
       cell(committedMax - Number(s['committedInstance'] ?? 0)),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
+  const bars = statuses.map(progressLine).filter((l): l is string => l !== null);
+  return [line(header), ...rows.map(line), ...bars].join('\n');
+}
+
+const barWidth = 30;
+
+function bar(done: number, total: number): string {
+  const ratio = total <= 0 ? 0 : Math.min(1, Math.max(0, done / total));
+  const filled = Math.round(ratio * barWidth);
+  return `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}%`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** A progress bar for a replica catching up, or null when it is caught up. */
+export function progressLine(s: Row): string | null {
+  const catchUp = (s['catchUp'] ?? null) as Row | null;
+  if (catchUp === null || catchUp['state'] === 'caught-up') return null;
+  const id = cell(s['id']);
+  const snapshot = (catchUp['snapshot'] ?? null) as Row | null;
+  if (catchUp['state'] === 'snapshot' && snapshot !== null) {
+    const done = Number(snapshot['bytesDone'] ?? 0);
+    const total = Number(snapshot['bytesTotal'] ?? 0);
+    const rate = Number(snapshot['bytesPerSec'] ?? 0);
+    return `replica ${id} installing a snapshot from ${cell(snapshot['source'])}: ${bar(done, total)} ${megabytes(done)} of ${megabytes(total)}, ${megabytes(rate)}/s`;
+  }
+  const committed = Number(s['committedInstance'] ?? 0);
+  const behind = Number(catchUp['instancesBehind'] ?? 0);
+  const rate = Number(catchUp['instancesPerSec'] ?? 0);
+  return `replica ${id} fetching the log from ${cell(catchUp['fetchPeer'])}: ${bar(committed, committed + behind)} ${behind} instances behind, ${rate} instances/s`;
 }
 
 export async function statusCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
@@ -37,10 +72,14 @@ export async function statusCommand(values: Record<string, string | boolean | un
   const log = typeof values['log'] === 'string' ? values['log'] : 'default';
   const client = await PaxlogClient.connect({ servers, log, name: 'paxlog-status' });
   try {
-    const statuses = await client.status({ waitMs: 500 });
-    if (values['json'] === true) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
-    else process.stdout.write(`log ${log}: ${statuses.length} replicas answered\n${statusTable(statuses)}\n`);
-    return statuses.length > 0 ? 0 : 1;
+    for (;;) {
+      const statuses = await client.status({ waitMs: 500 });
+      if (values['json'] === true) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+      else process.stdout.write(`log ${log}: ${statuses.length} replicas answered\n${statusTable(statuses)}\n`);
+      if (values['watch'] !== true) return statuses.length > 0 ? 0 : 1;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      process.stdout.write('\n');
+    }
   } finally {
     await client.close();
   }

@@ -39,7 +39,7 @@ describe('the paxlog command', () => {
         const result = await paxlog(['status', '--nats', url, '--log', 'default']);
         return result.code === 0 && /\n\d+\s+yes\s/.test(result.stdout) ? result.stdout : null;
       });
-      assert.match(status, /replica\s+serving\s+lease holder\s+lease left ms\s+committed inst\s+accepted inst\s+committed offset\s+lag inst/);
+      assert.match(status, /replica\s+serving\s+vote\s+lease holder\s+lease left ms\s+committed inst\s+accepted inst\s+committed offset\s+first offset\s+lag inst/);
       assert.equal(status.trim().split('\n').length, 5, 'a header line plus one line per replica');
       const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
       dev.kill('SIGINT');
