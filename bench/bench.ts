@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --runs N] [-- --vs jetstream]
+ * npm run bench [-- --runs N] [-- --vs jetstream] [-- --no-catchup]
  *
  * A local 3-replica paxlog cluster (fsync on, 100-byte entries), measured over fresh runs; with
  * `--vs jetstream`, a 3-server JetStream cluster with an R3 file stream runs the same workloads in
@@ -13,6 +13,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { PaxlogClient } from '../src/client/PaxlogClient.js';
 import { DevCluster } from '../src/dev/DevCluster.js';
+import { catchUpRun } from './catchup.js';
 import { JetStreamCluster } from './JetStreamCluster.js';
 
 type Metrics = Record<string, number>;
@@ -39,7 +40,7 @@ async function inParallel(count: number, concurrency: number, operation: (i: num
   }));
 }
 
-async function paxlogCluster(flags: string[], body: (client: PaxlogClient) => Promise<void>): Promise<void> {
+async function paxlogCluster(flags: string[], body: (client: PaxlogClient, cluster: DevCluster) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-bench-'));
   const cluster = await DevCluster.start({ dataDir, logs: ['bench'], logLevel: 'warn', nodeFlags: flags });
   let client: PaxlogClient | null = null;
@@ -49,7 +50,7 @@ async function paxlogCluster(flags: string[], body: (client: PaxlogClient) => Pr
       const statuses = await client.status({ waitMs: 200 });
       if (statuses.some((s) => s['serving'] === true)) break;
     }
-    await body(client);
+    await body(client, cluster);
   } finally {
     await client?.close();
     await cluster.stop();
@@ -86,6 +87,12 @@ async function paxlogRun(): Promise<Metrics> {
     m['window 1: 256 in flight /s'] = sizes.window / (await timed(() => inParallel(sizes.window, 256, (i) => client.append(payload, { id: `w-${i}` }))));
   });
   m['window 32: 256 in flight /s'] = m['256 in flight /s']!;
+  if (!process.argv.includes('--no-catchup')) {
+    await paxlogCluster([], async (client, cluster) => {
+      const leader = Number((await client.status({ waitMs: 200 })).find((s) => s['serving'] === true)?.['id']);
+      Object.assign(m, await catchUpRun(cluster, client, leader));
+    });
+  }
   return m;
 }
 
@@ -146,7 +153,7 @@ function median(values: number[]): { median: number; min: number; max: number } 
 }
 
 function format(value: number, metric: string): string {
-  return metric.endsWith('ms') ? value.toFixed(2) : Math.round(value).toLocaleString('en-US');
+  return metric.endsWith('ms') || metric.endsWith(' s') || metric.includes('MB') ? value.toFixed(2) : Math.round(value).toLocaleString('en-US');
 }
 
 function table(paxlog: Metrics[], js: Metrics[] | null): string {

@@ -69,6 +69,8 @@ export class LogNode {
   private readonly catchUp = new CatchUpProgress();
   /** A snapshot transfer or install under way: at most one at a time. */
   private snapshotting = false;
+  /** The last snapshot this replica installed: its size and how long transfer and install took. */
+  private snapshotLast: { name: string; bytes: number; ms: number } | null = null;
   private readonly waiting = new Map<ProposalId, PendingAppend[]>();
   private readonly client: ClientEndpoint;
   private readonly plain: PlainEndpoint;
@@ -298,6 +300,7 @@ export class LogNode {
   private catchUpBySnapshot(needed: SnapshotNeeded): void {
     if (this.snapshotting || this.stopping || this.failed) return;
     this.snapshotting = true;
+    const startedMs = performance.now();
     const incoming = `${this.storePath}.incoming`;
     const peers = [needed.peer, ...this.options.config.peers.filter((id) => id !== needed.peer && id !== this.id)];
     this.catchUp.snapshotStarted({ source: needed.peer, instanceMin: needed.instanceMin });
@@ -314,7 +317,7 @@ export class LogNode {
       onAttemptFailed: (peer, error) => this.options.logger.warn({ peer, err: error }, 'a snapshot transfer failed; trying the next replica'),
       isCancelled: () => this.stopping || this.failed,
     })
-      .then((manifest) => this.installWhenIdle({ incoming, manifest }))
+      .then((manifest) => this.installWhenIdle({ incoming, manifest, startedMs }))
       .catch((error: Error) => {
         this.options.logger.warn({ err: error }, 'no snapshot could be fetched; the core will ask again');
         rmSync(incoming, { force: true });
@@ -324,13 +327,14 @@ export class LogNode {
   }
 
   /** Installs between Readys, never while one is being persisted. */
-  private installWhenIdle(options: { incoming: string; manifest: SnapshotManifest }): void {
+  private installWhenIdle(options: { incoming: string; manifest: SnapshotManifest; startedMs: number }): void {
     if (this.readyInFlight) {
       setImmediate(() => this.installWhenIdle(options));
       return;
     }
     try {
       this.install(options);
+      this.snapshotLast = { name: options.manifest.name, bytes: options.manifest.bytes, ms: Math.round(performance.now() - options.startedMs) };
     } catch (error) {
       this.fatal(error as Error);
     } finally {
@@ -448,6 +452,7 @@ export class LogNode {
       compactedInstance: store.compactedInstance(),
       retention: retentionText(store.retention),
       catchUp: { ...this.catchUp.report({ committedInstance: status.committedInstance, chosenKnownMax: status.chosenKnownMax }), fetchPeer: status.fetchPeer },
+      snapshotInstalledLast: this.snapshotLast,
       snapshots: this.snapshots?.list().map(({ name, instance, bytes, sha256 }) => ({ name, instance, bytes, sha256 })) ?? [],
       lease: lease === null ? null : { isHolder: lease.isHolder, holder: lease.holderKnown, msLeft: lease.ticksLeft * this.options.config.tickMs, acceptorSilent: lease.acceptorSilent },
       readWaiters: this.client.readWaiters,
