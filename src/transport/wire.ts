@@ -1,7 +1,10 @@
 /**
  * Peer batches: the consensus messages one replica sends another, encoded as one msgpack map per
- * NATS message on `peerSubject({ log, replica: to })`.
+ * NATS message on `peerSubject({ log, replica: to })`, followed by a CRC32 of that map (4 bytes,
+ * big-endian): a batch (a chunk of log transfer included) is verified whole before anything in
+ * it is looked at.
  */
+import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import type { ReplicaId } from '../log/ballot.js';
 import type { ReplicaMessage } from '../replica/Replica.js';
@@ -37,10 +40,24 @@ export const peerBatchSchema = z
     }
   });
 
-export type PeerBatchDecoded = { readonly ok: true; readonly batch: PeerBatch } | WireFailure;
+export type PeerBatchDecoded =
+  | { readonly ok: true; readonly batch: PeerBatch }
+  | WireFailure
+  | { readonly ok: false; readonly problem: 'checksum'; readonly detail: string };
+
+/** The CRC32 trailer's length. */
+const trailerBytes = 4;
+
+/** `bytes` followed by their CRC32, as a peer batch travels. */
+export function withChecksum(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength + trailerBytes);
+  out.set(bytes);
+  new DataView(out.buffer, out.byteOffset + bytes.byteLength, trailerBytes).setUint32(0, crc32(bytes));
+  return out;
+}
 
 export function encodePeerBatch(batch: PeerBatch): Uint8Array {
-  return wireEncode(batch);
+  return withChecksum(wireEncode(batch));
 }
 
 /**
@@ -48,7 +65,13 @@ export function encodePeerBatch(batch: PeerBatch): Uint8Array {
  * msgpack), `version` (`v` is not PROTOCOL_VERSION), or `schema` (anything else wrong).
  */
 export function decodePeerBatch(bytes: Uint8Array, options: { readonly bytesMax: number }): PeerBatchDecoded {
-  const decoded = wireDecode(bytes, { bytesMax: options.bytesMax, schema: peerBatchSchema });
+  if (bytes.byteLength > options.bytesMax) return { ok: false, problem: 'too-large', detail: `${bytes.byteLength} bytes exceeds bytesMax ${options.bytesMax}` };
+  if (bytes.byteLength <= trailerBytes) return { ok: false, problem: 'malformed', detail: `${bytes.byteLength} bytes: no room for a batch and its CRC32` };
+  const body = bytes.subarray(0, bytes.byteLength - trailerBytes);
+  const stored = new DataView(bytes.buffer, bytes.byteOffset + body.byteLength, trailerBytes).getUint32(0);
+  const computed = crc32(body);
+  if (stored !== computed) return { ok: false, problem: 'checksum', detail: `CRC32 ${computed} of the batch, trailer says ${stored}` };
+  const decoded = wireDecode(body, { bytesMax: options.bytesMax, schema: peerBatchSchema });
   if (!decoded.ok) return decoded;
   // The schema's output type is already assignable to PeerBatch (see the checks in schemas.ts).
   const batch: PeerBatch = decoded.body;

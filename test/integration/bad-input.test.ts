@@ -7,6 +7,7 @@ import { encode } from '@msgpack/msgpack';
 import { PaxlogClient } from '../../src/client/PaxlogClient.js';
 import { DevCluster } from '../../src/dev/DevCluster.js';
 import { decodeAppendReply } from '../../src/transport/clientWire.js';
+import { withChecksum } from '../../src/transport/wire.js';
 import { appendSubject, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
 import { leaderOf, waitFor } from '../helpers/clusterChecks.js';
 
@@ -66,15 +67,16 @@ describe('bad input at every subject: an error reply naming the problem, or a co
     const target = cluster.peers.find((id) => id !== leader)!;
     const before = await positions();
     const subject = peerSubject({ log, replica: target });
-    client.nc.publish(subject, new Uint8Array([0xc1]));
-    client.nc.publish(subject, encode({ v: 1, log, from: leader, to: target, messages: [{ type: 'nonsense' }] }));
-    client.nc.publish(subject, encode({ v: 7, log, from: leader, to: target, messages: [] }));
-    client.nc.publish(subject, encode({ v: 1, log: 'otherlog', from: leader, to: target, messages: [] }));
+    client.nc.publish(subject, withChecksum(new Uint8Array([0xc1, 0xc1])));
+    client.nc.publish(subject, withChecksum(encode({ v: 1, log, from: leader, to: target, messages: [{ type: 'nonsense' }] })));
+    client.nc.publish(subject, withChecksum(encode({ v: 7, log, from: leader, to: target, messages: [] })));
+    client.nc.publish(subject, withChecksum(encode({ v: 1, log: 'otherlog', from: leader, to: target, messages: [] })));
     client.nc.publish(subject, new Uint8Array(messageBytesMax + 1));
+    client.nc.publish(subject, encode({ v: 1, log, from: leader, to: target, messages: [] })); // no CRC32 trailer
     const counters = await waitFor('the drops to be counted', async () => {
       const status = (await client.status({ waitMs: 200 })).find((s) => Number(s['id']) === target);
       const c = (status?.['counters'] ?? {}) as Record<string, number>;
-      const all = ['malformed', 'schema', 'version', 'misaddressed', 'too-large'].every((p) => (c[`dropped.peer-${p}`] ?? 0) >= 1);
+      const all = ['malformed', 'schema', 'version', 'misaddressed', 'too-large', 'checksum'].every((p) => (c[`dropped.peer-${p}`] ?? 0) >= 1);
       return all ? c : null;
     });
     assert.ok(counters);

@@ -20,7 +20,7 @@ import {
 } from '../../src/transport/clientWire.js';
 import type { AppendRequest, ReadRequest } from '../../src/transport/clientSchemas.js';
 import { appendSubject, isLogName, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
-import { decodePeerBatch, encodePeerBatch, type PeerBatch, PROTOCOL_VERSION, type WireProblem } from '../../src/transport/wire.js';
+import { decodePeerBatch, encodePeerBatch, type PeerBatch, PROTOCOL_VERSION, type WireProblem, withChecksum } from '../../src/transport/wire.js';
 
 const bytesMax = 1 << 20;
 const ballot = { round: 3, replica: 1 };
@@ -78,7 +78,12 @@ function raw(body: unknown): Uint8Array {
   return encode(body, { ignoreUndefined: true });
 }
 
-function assertProblem(bytes: Uint8Array, problem: WireProblem, options: { bytesMax?: number; detail?: RegExp } = {}): void {
+/** The same for a peer batch, with a valid CRC32 trailer so the decoder looks inside. */
+function rawPeer(body: unknown): Uint8Array {
+  return withChecksum(raw(body));
+}
+
+function assertProblem(bytes: Uint8Array, problem: WireProblem | 'checksum', options: { bytesMax?: number; detail?: RegExp } = {}): void {
   const decoded = decodePeerBatch(bytes, { bytesMax: options.bytesMax ?? bytesMax });
   assert.equal(decoded.ok, false, 'expected a decode failure');
   if (decoded.ok) return;
@@ -130,40 +135,50 @@ describe('peer batches', () => {
   });
 
   it('reject malformed msgpack', () => {
-    assertProblem(new Uint8Array([0xc1]), 'malformed');
-    assertProblem(encodePeerBatch(batchOf([fixtures.accept])).subarray(0, 20), 'malformed');
+    assertProblem(new Uint8Array([0xc1]), 'malformed', { detail: /no room/ });
+    assertProblem(withChecksum(new Uint8Array([0xc1, 0xc1])), 'malformed');
     const good = encodePeerBatch(batchOf([fixtures.fetch]));
-    assertProblem(new Uint8Array([...good, 0x00]), 'malformed', { detail: /extra/i });
+    assertProblem(withChecksum(new Uint8Array([...good.subarray(0, good.byteLength - 4), 0x00])), 'malformed', { detail: /extra/i });
+  });
+
+  it('reject a batch whose CRC32 trailer does not match: truncated, extended or a flipped bit', () => {
+    const good = encodePeerBatch(batchOf([fixtures.fetched]));
+    assertProblem(good.subarray(0, 20), 'checksum');
+    assertProblem(new Uint8Array([...good, 0x00]), 'checksum');
+    const flipped = new Uint8Array(good);
+    flipped[30] = flipped[30]! ^ 0x04;
+    assertProblem(flipped, 'checksum');
+    assert.ok(decodePeerBatch(good, { bytesMax }).ok);
   });
 
   it('reject a wrong protocol version before looking at the rest', () => {
-    assertProblem(raw({ v: 2, log: 'orders', from: 1, to: 2, messages: [{ type: 'from-the-future' }] }), 'version', { detail: /2/ });
-    assertProblem(raw({ v: '1', log: 'orders', from: 1, to: 2, messages: [] }), 'version');
+    assertProblem(rawPeer({ v: 2, log: 'orders', from: 1, to: 2, messages: [{ type: 'from-the-future' }] }), 'version', { detail: /2/ });
+    assertProblem(rawPeer({ v: '1', log: 'orders', from: 1, to: 2, messages: [] }), 'version');
   });
 
   it('reject an unknown message type, a missing field, a negative instance', () => {
-    assertProblem(raw(batchOf([{ type: 'bogus', from: 1 } as unknown as ReplicaMessage])), 'schema', { detail: /messages\.0/ });
+    assertProblem(rawPeer(batchOf([{ type: 'bogus', from: 1 } as unknown as ReplicaMessage])), 'schema', { detail: /messages\.0/ });
     const { instance: _dropped, ...missing } = fixtures.accepted as { instance: number };
-    assertProblem(raw(batchOf([missing as unknown as ReplicaMessage])), 'schema', { detail: /messages\.0\.instance/ });
-    assertProblem(raw(batchOf([{ ...fixtures.accepted, instance: -1 } as ReplicaMessage])), 'schema', { detail: /instance/ });
+    assertProblem(rawPeer(batchOf([missing as unknown as ReplicaMessage])), 'schema', { detail: /messages\.0\.instance/ });
+    assertProblem(rawPeer(batchOf([{ ...fixtures.accepted, instance: -1 } as ReplicaMessage])), 'schema', { detail: /instance/ });
   });
 
   it('reject fractions, nil optionals, unknown fields, bad log names, foreign senders, missing v', () => {
-    assertProblem(raw(batchOf([{ ...fixtures.fetch, instanceFrom: 1.5 } as ReplicaMessage])), 'schema');
+    assertProblem(rawPeer(batchOf([{ ...fixtures.fetch, instanceFrom: 1.5 } as ReplicaMessage])), 'schema');
     const nilId = { ...fixtures.accept, value: { ...value, entries: [{ data: new Uint8Array(), id: null }] } };
-    assertProblem(raw(batchOf([nilId as unknown as ReplicaMessage])), 'schema', { detail: /id/ });
-    assertProblem(raw(batchOf([{ ...fixtures.fetch, extra: 1 } as unknown as ReplicaMessage])), 'schema', { detail: /extra/ });
-    assertProblem(raw({ ...batchOf([]), log: 'a.b' }), 'schema', { detail: /log/ });
-    assertProblem(raw(batchOf([{ ...fixtures.fetch, from: 3 } as ReplicaMessage])), 'schema', { detail: /sender/ });
-    assertProblem(raw({ log: 'orders', from: 1, to: 2, messages: [] }), 'schema', { detail: /^v/ });
-    assertProblem(raw([1, 2, 3]), 'schema');
+    assertProblem(rawPeer(batchOf([nilId as unknown as ReplicaMessage])), 'schema', { detail: /id/ });
+    assertProblem(rawPeer(batchOf([{ ...fixtures.fetch, extra: 1 } as unknown as ReplicaMessage])), 'schema', { detail: /extra/ });
+    assertProblem(rawPeer({ ...batchOf([]), log: 'a.b' }), 'schema', { detail: /log/ });
+    assertProblem(rawPeer(batchOf([{ ...fixtures.fetch, from: 3 } as ReplicaMessage])), 'schema', { detail: /sender/ });
+    assertProblem(rawPeer({ log: 'orders', from: 1, to: 2, messages: [] }), 'schema', { detail: /^v/ });
+    assertProblem(rawPeer([1, 2, 3]), 'schema');
   });
 
   it('enforce string and array bounds', () => {
-    assertProblem(raw(batchOf([{ ...fixtures.accept, value: { ...value, valueId: 'x'.repeat(129) } } as ReplicaMessage])), 'schema');
+    assertProblem(rawPeer(batchOf([{ ...fixtures.accept, value: { ...value, valueId: 'x'.repeat(129) } } as ReplicaMessage])), 'schema');
     const longId = { ...fixtures.accept, value: { ...value, entries: [{ data: new Uint8Array(), id: 'i'.repeat(257) }] } };
-    assertProblem(raw(batchOf([longId as ReplicaMessage])), 'schema');
-    assertProblem(raw(batchOf(Array.from({ length: 4097 }, () => fixtures.fetch))), 'schema', { detail: /messages/ });
+    assertProblem(rawPeer(batchOf([longId as ReplicaMessage])), 'schema');
+    assertProblem(rawPeer(batchOf(Array.from({ length: 4097 }, () => fixtures.fetch))), 'schema', { detail: /messages/ });
   });
 
   it('reject an oversized payload before decoding it', () => {
