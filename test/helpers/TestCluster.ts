@@ -10,8 +10,8 @@ import { type Entry, learnerStateEmpty, type ProposalOutcome } from '../../src/l
 
 interface Node {
   core: MultiPaxos;
-  readonly log: MemoryLogStore;
-  readonly stable: MemoryStableStore;
+  log: MemoryLogStore;
+  stable: MemoryStableStore;
   fsm: MemoryStateMachine;
   readonly outcomes: Map<number, ProposalOutcome>;
 }
@@ -138,6 +138,17 @@ export class TestCluster {
   restart(id: ReplicaId, options: { fsmFromScratch: boolean }): void {
     const node = this.node(id);
     if (options.fsmFromScratch) node.fsm = new MemoryStateMachine({ state: learnerStateEmpty, entries: [], dedupIdsMax: 1000 });
+    node.core = this.makeCore(id, node.log, node.stable, node.fsm);
+    node.outcomes.clear();
+  }
+
+  /** The replica's disk is lost: it restarts on empty stores marked rebuilding, as a new store is. */
+  wipe(id: ReplicaId): void {
+    const node = this.node(id);
+    node.log = new MemoryLogStore();
+    node.stable = new MemoryStableStore();
+    node.stable.setHardState({ ...node.stable.hardState(), rebuilding: true });
+    node.fsm = new MemoryStateMachine({ state: learnerStateEmpty, entries: [], dedupIdsMax: 1000 });
     node.core = this.makeCore(id, node.log, node.stable, node.fsm);
     node.outcomes.clear();
   }

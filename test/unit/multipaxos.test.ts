@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ballotCompare } from '../../src/log/ballot.js';
+import { Rebuild } from '../../src/log/Rebuild.js';
 import { entry, TestCluster } from '../helpers/TestCluster.js';
 
 function leaderOf(cluster: TestCluster, id = 1): TestCluster {
@@ -193,5 +194,82 @@ describe('MultiPaxos core', () => {
     const id = cluster.propose(2, [entry('b')]);
     cluster.settle();
     assert.deepEqual(cluster.node(2).outcomes.get(id), { proposalId: id, status: 'failed', reason: 'not-leader', leaderHint: 1 });
+  });
+
+  it('a wiped replica answers no prepare or accept, learns the log, and votes again once a leader chose an instance above its floor', () => {
+    const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4, acceptAheadInstancesMax: 8 }));
+    for (let i = 0; i < 20; i++) cluster.propose(1, [entry(`a${i}`)]);
+    cluster.settle();
+    cluster.wipe(3);
+    cluster.tick(2);
+    assert.deepEqual(cluster.core(3).status().rebuilding, { floor: 28, answers: 2 }, 'floor = highest accepted (20) + acceptAhead (8)');
+    const votesBefore = cluster.sent.filter((e) => e.message.from === 3 && (e.message.type === 'accepted' || e.message.type === 'promise')).length;
+    for (let i = 0; i < 5; i++) cluster.propose(1, [entry(`b${i}`)]);
+    cluster.settle();
+    cluster.tick(30);
+    const votesWhileRebuilding = cluster.sent.filter((e) => e.message.from === 3 && (e.message.type === 'accepted' || e.message.type === 'promise')).length;
+    assert.equal(votesWhileRebuilding, votesBefore, 'no vote while rebuilding');
+    assert.equal(cluster.core(3).committedInstance, 25, 'it learned every instance meanwhile');
+    assert.notEqual(cluster.core(3).status().rebuilding, null, 'instance 25 is below the floor: still rebuilding');
+    for (let i = 0; i < 5; i++) cluster.propose(1, [entry(`c${i}`)]);
+    cluster.settle();
+    cluster.tick(30);
+    assert.equal(cluster.core(3).status().rebuilding, null, 'a leader chose instances above the floor: it votes');
+    assert.deepEqual(cluster.core(3).promised, cluster.core(1).status().ballot, 'it first promised that leader\'s ballot');
+    assert.equal(cluster.node(3).stable.hardState().rebuilding, undefined, 'the mark is cleared on disk');
+    cluster.propose(1, [entry('d')]);
+    cluster.settle();
+    assert.ok(cluster.sent.some((e) => e.message.from === 3 && e.message.type === 'accepted'), 'and it accepts again');
+    assert.equal(assertLogsAgree(cluster).length, 31);
+  });
+
+  it('a new cluster: every replica starts rebuilding, finds the others empty, and votes at once', () => {
+    const cluster = new TestCluster(3);
+    for (const id of cluster.peers) cluster.wipe(id);
+    cluster.tick(2);
+    for (const id of cluster.peers) assert.equal(cluster.core(id).status().rebuilding, null);
+    leaderOf(cluster);
+    cluster.propose(1, [entry('first')]);
+    cluster.settle();
+    assert.equal(assertLogsAgree(cluster).length, 1);
+  });
+
+  it('a fetch below a compaction asks for a snapshot; a promise from a compacted acceptor does not count', () => {
+    const cluster = leaderOf(new TestCluster(3));
+    cluster.isolate(3);
+    for (let i = 0; i < 10; i++) cluster.propose(1, [entry(`e${i}`)]);
+    cluster.settle();
+    for (const id of [1, 2]) cluster.node(id).log.compactThrough(8);
+    cluster.heal();
+    cluster.tick(15);
+    const asked = cluster.readies.filter((r) => r.replica === 3 && r.ready.snapshotNeeded !== null).map((r) => r.ready.snapshotNeeded);
+    assert.ok(asked.length > 0, 'replica 3 asks for a snapshot');
+    assert.ok(asked.every((needed) => needed !== null && needed.instanceMin === 8));
+    assert.equal(cluster.core(3).committedInstance, 0, 'it cannot learn instances that are gone');
+    cluster.core(3).campaign();
+    cluster.tick(60);
+    assert.notEqual(cluster.core(3).status().phase, 'leading', 'it never leads from behind a compaction');
+    assert.equal(cluster.sent.filter((e) => e.message.from === 3 && e.message.type === 'accept').length, 0, 'and never fills instances 1-8 with no-ops');
+  });
+});
+
+describe('Rebuild', () => {
+  const zero = { round: 0, replica: 0 };
+  it('waits for a majority of the others, sees a new cluster only when all of them are empty, and floors above what they accepted', () => {
+    const five = new Rebuild({ id: 1, peers: [1, 2, 3, 4, 5], acceptAheadInstancesMax: 16 });
+    assert.equal(five.answersNeeded, 3, 'a majority of the 5 replicas, counted among the other 4');
+    assert.equal(five.observe(2, { committedInstance: 0, acceptedInstanceMax: 0, promised: zero }), 'waiting');
+    assert.equal(five.observe(3, { committedInstance: 0, acceptedInstanceMax: 0, promised: zero }), 'waiting');
+    assert.equal(five.observe(4, { committedInstance: 0, acceptedInstanceMax: 0, promised: zero }), 'new-cluster');
+    const three = new Rebuild({ id: 1, peers: [1, 2, 3], acceptAheadInstancesMax: 16 });
+    assert.equal(three.observe(2, { committedInstance: 0, acceptedInstanceMax: 0, promised: zero }), 'waiting', 'one empty peer is not enough');
+    assert.equal(three.observe(3, { committedInstance: 0, acceptedInstanceMax: 0, promised: { round: 1, replica: 3 } }), 'floor', 'a promise anywhere means history');
+    assert.equal(three.floor, 16);
+    assert.equal(three.voteBallot(17), null, 'no leader notice above the floor seen yet');
+    three.noticed({ round: 2, replica: 2 }, [10, 16]);
+    assert.equal(three.voteBallot(17), null, 'a notice for instances at or below the floor does not count');
+    three.noticed({ round: 3, replica: 2 }, [17]);
+    assert.equal(three.voteBallot(16), null, 'not committed above the floor yet');
+    assert.deepEqual(three.voteBallot(17), { round: 3, replica: 2 });
   });
 });
