@@ -25,6 +25,7 @@ export class ReplicaProcess {
       reconnectTimeWait: 100,
       waitOnFirstConnect: true,
       pingInterval: 2_000,
+      noAsyncTraces: true,
     });
     this.nc = nc;
     void this.watch(nc);
