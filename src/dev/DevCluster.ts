@@ -4,11 +4,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NatsServer } from './NatsServer.js';
 
-/** How to run the paxlog CLI from here: the compiled file, or the source through tsx. */
+/**
+ * How to run the paxlog CLI from here: the compiled file, or the source through tsx. With
+ * PAXLOG_CPU_PROF_DIR set, each process writes a V8 CPU profile there when it exits (for finding
+ * where a benchmark's time goes).
+ */
 export function cliCommand(): string[] {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return [process.execPath, '--import', 'tsx', join(dirname(here), '..', 'cli', 'main.ts')];
-  return [process.execPath, join(dirname(here), '..', 'cli', 'main.js')];
+  const profDir = process.env['PAXLOG_CPU_PROF_DIR'];
+  const prof = profDir === undefined || profDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir];
+  if (here.endsWith('.ts')) return [process.execPath, ...prof, '--import', 'tsx', join(dirname(here), '..', 'cli', 'main.ts')];
+  return [process.execPath, ...prof, join(dirname(here), '..', 'cli', 'main.js')];
 }
 
 export interface DevClusterOptions {
