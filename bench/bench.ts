@@ -101,7 +101,8 @@ async function jetstreamRun(): Promise<Metrics> {
   const cluster = await JetStreamCluster.start();
   let nc: Awaited<ReturnType<typeof connect>> | null = null;
   try {
-    nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 100, waitOnFirstConnect: true });
+    // noAsyncTraces, as the paxlog client sets it: neither client pays for stack traces per request.
+    nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 100, waitOnFirstConnect: true, noAsyncTraces: true });
     for (;;) {
       try {
         const jsm = await jetstreamManager(nc); // fails until the JetStream meta group has a leader
