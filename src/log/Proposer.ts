@@ -133,11 +133,13 @@ export class Proposer {
     if (preparing === null || this.ballotNow === null || !ballotEqual(message.ballot, this.ballotNow)) return;
     if (preparing.complete.has(message.from)) return;
     if (message.instanceFrom !== preparing.cursor.get(message.from)) return;
-    preparing.startedTick = tick;
     if (message.committedInstance > this.options.host.committedInstance) this.options.host.catchUp(message.from, message.committedInstance);
     // This acceptor compacted away instances this proposer has not learned: its promise cannot
-    // report them, so it does not count. The proposer learns them (by snapshot) first.
-    if (message.compactedInstance >= preparing.instanceFrom) return;
+    // report them, so it does not count (nor does it keep this Phase 1 alive). The proposer learns
+    // them (by snapshot) first; once it has, the same promise counts, since it skips what it knows.
+    const compactedUnknown = message.compactedInstance >= preparing.instanceFrom && message.compactedInstance > this.options.host.committedInstance;
+    if (compactedUnknown) return;
+    preparing.startedTick = tick;
     for (const record of message.records) {
       assert(record.instance >= preparing.instanceFrom, `promise record ${record.instance} below prepare`);
       const known = preparing.merged.get(record.instance);
