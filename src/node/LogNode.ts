@@ -8,7 +8,7 @@ import { Subject, type Subscription as RxSubscription } from 'rxjs';
 import type { ReplicaId } from '../log/ballot.js';
 import type { SnapshotNeeded } from '../log/Effects.js';
 import type { CommittedBatch, Entry, LearnerState, ProposalId, ProposalOutcome } from '../log/types.js';
-import { dirSync, fileSync } from '../snapshot/fsyncs.js';
+import { pathSync } from '../snapshot/fsyncs.js';
 import { retentionText } from '../snapshot/RetentionPolicy.js';
 import { snapshotFetch } from '../snapshot/snapshotFetch.js';
 import { SnapshotStore, type SnapshotManifest } from '../snapshot/SnapshotStore.js';
@@ -98,7 +98,7 @@ export class LogNode {
       nc: options.nc,
       counters: this.counters,
       logger: options.logger,
-      snapshots: { take: (store) => this.requireSnapshots().take(store), latest: () => this.requireSnapshots().latest(), readChunk: (c) => this.requireSnapshots().readChunk(c) },
+      snapshots: () => this.requireSnapshots(),
       store: () => this.store,
     });
   }
@@ -360,17 +360,14 @@ export class LogNode {
     if (replica === null || this.stopping || this.failed || store.committedInstance >= options.manifest.instance) return;
     const above = { instanceFrom: options.manifest.instance + 1, instanceTo: Number.MAX_SAFE_INTEGER, recordsMax: Number.MAX_SAFE_INTEGER };
     const own = { hardState: store.hardState(), epoch: store.epoch(), records: store.records(above) };
-    for (const batch of this.waiting.values()) {
-      for (const pending of batch) pending.fail({ code: 'not-leader', message: 'the replica is installing a snapshot', leaderHint: null });
-    }
-    this.waiting.clear();
+    this.failWaiting('the replica is installing a snapshot');
     this.inbox.length = 0;
     store.close();
     this.store = null;
     const installed = SqliteLog.adoptSnapshot({ path: options.incoming, own });
-    fileSync(options.incoming);
+    pathSync(options.incoming);
     renameSync(options.incoming, this.storePath);
-    dirSync(this.options.config.dataDir);
+    pathSync(this.options.config.dataDir);
     const reopened = this.openStore();
     const learnerState = reopened.learnerState();
     replica.restartPaxos({ hardState: reopened.hardState(), learnerState, store: reopened });
@@ -416,6 +413,14 @@ export class LogNode {
       this.counters.drop('peer-send');
       this.options.logger.error({ err: error, to, bytes: bytes.byteLength }, 'a peer message could not be sent');
     }
+  }
+
+  /** Every append still waiting for its outcome fails with `not-leader`: safe to retry with its ids. */
+  private failWaiting(message: string): void {
+    for (const batch of this.waiting.values()) {
+      for (const pending of batch) pending.fail({ code: 'not-leader', message, leaderHint: null });
+    }
+    this.waiting.clear();
   }
 
   private answer(outcome: ProposalOutcome): void {
@@ -482,10 +487,7 @@ export class LogNode {
     this.replica?.release();
     await this.settle();
     await this.options.nc.flush().catch(() => undefined);
-    for (const batch of this.waiting.values()) {
-      for (const pending of batch) pending.fail({ code: 'not-leader', message: 'the replica is shutting down', leaderHint: null });
-    }
-    this.waiting.clear();
+    this.failWaiting('the replica is shutting down');
     this.close();
   }
 

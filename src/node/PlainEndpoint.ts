@@ -124,30 +124,29 @@ export class PlainEndpoint {
     const waitMs = Math.min(Number(msg.headers?.get(H.waitMs) || '0') || 0, wireLimits.waitMsMax);
     const reply = msg.reply;
     const answer = () => this.replayPage(reply, { from, limit, key });
-    let page: ReturnType<ReadPage>;
-    try {
-      page = this.options.readPage({ from, entriesMax: 1, bytesMax: 1, ...(key === undefined ? {} : { key }) });
-    } catch (error) {
-      if (!(error instanceof BeforeHorizonError)) throw error;
-      this.replayEnd(reply, { errorCode: 'retention', error: error.message, offsetFirst: error.offsetFirst });
-      return;
-    }
+    const page = this.readOrEnd(reply, { from, entriesMax: 1, bytesMax: 1, ...(key === undefined ? {} : { key }) });
+    if (page === null) return;
     if (page.entries.length === 0 && page.offsetNext <= from && waitMs > 0 && this.options.park({ from, waitMs, answer })) return;
     answer();
   }
 
   private replayPage(reply: string, options: { from: number; limit: number; key: string | undefined }): void {
     const { from, limit, key } = options;
-    let page: ReturnType<ReadPage>;
-    try {
-      page = this.options.readPage({ from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
-    } catch (error) {
-      if (!(error instanceof BeforeHorizonError)) throw error; // retention moved past `from` while this read waited
-      this.replayEnd(reply, { errorCode: 'retention', error: error.message, offsetFirst: error.offsetFirst });
-      return;
-    }
+    const page = this.readOrEnd(reply, { from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
+    if (page === null) return; // retention moved past `from` while this read waited
     for (const entry of page.entries) this.options.nc.publish(reply, entry.data, { headers: entryHeaders(entry) });
     this.replayEnd(reply, { offsetNext: page.offsetNext });
+  }
+
+  /** A page, or null after ending the replay with the retention error when `from` is below the horizon. */
+  private readOrEnd(reply: string, page: Parameters<ReadPage>[0]): ReturnType<ReadPage> | null {
+    try {
+      return this.options.readPage(page);
+    } catch (error) {
+      if (!(error instanceof BeforeHorizonError)) throw error;
+      this.replayEnd(reply, { errorCode: 'retention', error: error.message, offsetFirst: error.offsetFirst });
+      return null;
+    }
   }
 
   private replayEnd(reply: string, end: { offsetNext?: number; errorCode?: string; error?: string; offsetFirst?: number }): void {

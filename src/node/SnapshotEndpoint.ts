@@ -30,7 +30,8 @@ export class SnapshotEndpoint {
       readonly nc: NatsConnection;
       readonly counters: Counters;
       readonly logger: Logger;
-      readonly snapshots: Pick<SnapshotStore, 'take' | 'latest' | 'readChunk'>;
+      /** This log's snapshots (open once the replica started). */
+      readonly snapshots: () => SnapshotStore;
       /** The live store, or null while this replica installs a snapshot of its own. */
       readonly store: () => SqliteLog | null;
     },
@@ -59,7 +60,7 @@ export class SnapshotEndpoint {
 
   private async answer(request: SnapshotRequest): Promise<SnapshotReply> {
     if (request.log !== this.options.log) return snapshotRefusal('unknown-log', `this subject serves log ${this.options.log}`);
-    const { snapshots } = this.options;
+    const snapshots = this.options.snapshots();
     if (request.op === 'chunk') {
       const data = snapshots.readChunk({ name: request.name, at: request.at, length: request.length });
       return data === null ? snapshotRefusal('gone', `snapshot ${request.name} is no longer kept`) : snapshotChunk(data);

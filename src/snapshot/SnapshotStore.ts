@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, re
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SqliteLog } from '../storage/SqliteLog.js';
-import { fileSync, dirSync } from './fsyncs.js';
+import { pathSync } from './fsyncs.js';
 
 /** A snapshot's description, kept beside it and sent to a replica that asks for it. */
 export interface SnapshotManifest {
@@ -56,6 +56,8 @@ export class SnapshotStore {
   readonly dir: string;
   private readonly keepMax: number;
   private taking: Promise<SnapshotManifest> | null = null;
+  /** The complete snapshots, newest first: read from disk once, then kept in step with it. */
+  private kept: SnapshotManifest[];
 
   constructor(options: { dir: string; keepMax: number }) {
     if (!Number.isSafeInteger(options.keepMax) || options.keepMax < 1) throw new RangeError(`keepMax ${options.keepMax}`);
@@ -63,6 +65,7 @@ export class SnapshotStore {
     this.keepMax = options.keepMax;
     mkdirSync(this.dir, { recursive: true });
     for (const name of readdirSync(this.dir)) if (name.endsWith('.tmp')) rmSync(join(this.dir, name), { force: true });
+    this.kept = this.scan();
   }
 
   /** Takes a snapshot of `store` without stopping it; one at a time (a second call joins the first). */
@@ -78,7 +81,7 @@ export class SnapshotStore {
     try {
       await store.backupTo(temporary);
       const described = SqliteLog.describe(temporary);
-      fileSync(temporary);
+      pathSync(temporary);
       const name = `snapshot-${described.committedInstance}.sqlite`;
       const manifest: SnapshotManifest = {
         name,
@@ -92,9 +95,10 @@ export class SnapshotStore {
       renameSync(temporary, join(this.dir, name));
       const manifestTemporary = join(this.dir, `${name}.json.tmp`);
       writeFileSync(manifestTemporary, JSON.stringify(manifest));
-      fileSync(manifestTemporary);
+      pathSync(manifestTemporary);
       renameSync(manifestTemporary, join(this.dir, `${name}.json`));
-      dirSync(this.dir);
+      pathSync(this.dir);
+      this.kept = [manifest, ...this.kept.filter((m) => m.name !== name)].sort((a, b) => b.instance - a.instance);
       this.prune();
       return manifest;
     } finally {
@@ -104,6 +108,11 @@ export class SnapshotStore {
 
   /** Every complete snapshot, newest first. */
   list(): SnapshotManifest[] {
+    return [...this.kept];
+  }
+
+  /** The snapshots on disk: each manifest whose file is there at the size it names. */
+  private scan(): SnapshotManifest[] {
     const manifests: SnapshotManifest[] = [];
     for (const name of readdirSync(this.dir)) {
       if (!name.endsWith('.sqlite.json')) continue;
@@ -118,12 +127,12 @@ export class SnapshotStore {
   }
 
   latest(): SnapshotManifest | null {
-    return this.list()[0] ?? null;
+    return this.kept[0] ?? null;
   }
 
   /** Up to `length` bytes of a kept snapshot from `at`; null when it is no longer kept. */
   readChunk(options: { name: string; at: number; length: number }): Uint8Array | null {
-    if (!this.list().some((m) => m.name === options.name)) return null;
+    if (!this.kept.some((m) => m.name === options.name)) return null;
     const fd = openSync(join(this.dir, options.name), 'r');
     try {
       const buffer = new Uint8Array(options.length);
@@ -135,7 +144,7 @@ export class SnapshotStore {
   }
 
   private prune(): void {
-    for (const old of this.list().slice(this.keepMax)) {
+    for (const old of this.kept.splice(this.keepMax)) {
       rmSync(join(this.dir, `${old.name}.json`), { force: true });
       rmSync(join(this.dir, old.name), { force: true });
     }

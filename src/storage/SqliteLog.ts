@@ -174,6 +174,8 @@ export class SqliteLog implements LogStoreReader {
   private readonly statements: Statements;
   private readonly persistTransaction: (ready: PersistInput) => Cursor;
   private readonly epochTransaction: () => number;
+  /** Prepared once (outside any transaction, where SQLite refuses them): they run around every unsynced Ready. */
+  private readonly synchronous: { normal: Database.Statement; full: Database.Statement; read: Database.Statement<[], number> };
   private cursor: Cursor;
   private hardStateLast: HardState;
 
@@ -204,6 +206,11 @@ export class SqliteLog implements LogStoreReader {
     this.dedupIdsMax = options.dedupIdsMax;
     this.statements = options.statements;
     this.persistTransaction = options.db.transaction((ready: PersistInput) => this.persistRows(ready));
+    this.synchronous = {
+      normal: options.db.prepare('PRAGMA synchronous = NORMAL'),
+      full: options.db.prepare('PRAGMA synchronous = FULL'),
+      read: options.db.prepare<[], number>('PRAGMA synchronous').pluck(),
+    };
     this.epochTransaction = options.db.transaction(() => {
       const epoch = (this.metaGet(metaKey.epoch) ?? 0) + 1;
       this.metaPut(metaKey.epoch, epoch);
@@ -364,12 +371,12 @@ export class SqliteLog implements LogStoreReader {
    * leaves (Ready.mustSync false); the setting is back to FULL, and read back, before anything else runs.
    */
   private withoutSync<T>(write: () => T): T {
-    this.db.pragma('synchronous = NORMAL');
+    this.synchronous.normal.run();
     try {
       return write();
     } finally {
-      this.db.pragma('synchronous = FULL');
-      const synchronous: unknown = this.db.pragma('synchronous', { simple: true });
+      this.synchronous.full.run();
+      const synchronous: unknown = this.synchronous.read.get();
       assert(synchronous === 2, `SQLite at ${this.path}: synchronous reads back as ${String(synchronous)} after a chosen-only write`);
     }
   }
@@ -394,7 +401,7 @@ export class SqliteLog implements LogStoreReader {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       const statements = { metaGet: db.prepare<[string], MetaRow>('SELECT value, checksum FROM meta WHERE key = ?') };
-      const meta = (key: string): number => metaRead({ statements: statements as Statements, key }) ?? 0;
+      const meta = (key: string): number => metaRead({ statements, key }) ?? 0;
       const version = meta(metaKey.schemaVersion);
       if (version !== schemaVersion) throw new Error(`store ${path}: schema_version ${version}, this build reads ${schemaVersion}`);
       return {
@@ -581,7 +588,7 @@ export class SqliteLog implements LogStoreReader {
   }
 }
 
-function metaRead(options: { statements: Statements; key: string }): number | undefined {
+function metaRead(options: { statements: Pick<Statements, 'metaGet'>; key: string }): number | undefined {
   const row = options.statements.metaGet.get(options.key);
   if (row === undefined) return undefined;
   const computed = metaChecksum({ key: options.key, value: row.value });
