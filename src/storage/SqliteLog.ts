@@ -5,7 +5,7 @@ import { assert } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
 import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
-import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState } from '../log/types.js';
+import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState, Value } from '../log/types.js';
 import { retentionIsBounded, retentionKeepAll, type RetentionPolicy } from '../snapshot/RetentionPolicy.js';
 import { batchChecksum, blobChecksum, checksumVerify, dedupChecksum, entryChecksum, metaChecksum, recordChecksum } from './checksum.js';
 import { BeforeHorizonError } from './BeforeHorizonError.js';
@@ -157,6 +157,12 @@ function statementsPrepare(db: Database.Database) {
 }
 
 type Statements = ReturnType<typeof statementsPrepare>;
+
+/**
+ * The stored checksum of each value object written as a record, so a chosen mark (the same value
+ * object, one write later) is checked against the row without encoding the whole batch again.
+ */
+const valueChecksums = new WeakMap<Value, number>();
 
 /**
  * The durable store of one log's replica, in one SQLite file: the hard state (StableStore), the
@@ -478,15 +484,19 @@ export class SqliteLog implements LogStoreReader {
     assert(Number.isSafeInteger(instance) && instance >= 1, `record instance ${instance}`);
     const { round, replica } = ballot;
     const { valueId } = value;
-    const bytes = valueEncode(value);
-    const valueChecksum = blobChecksum(bytes);
-    const checksum = recordChecksum({ instance, round, replica, chosen, valueId, valueChecksum });
     const stored = this.statements.recordHead.get(instance);
     if (stored !== undefined && stored.valueId === valueId) {
+      // The value object was usually written here before (its accept): its checksum is known.
+      const valueChecksum = valueChecksums.get(value) ?? blobChecksum(valueEncode(value));
       assert(stored.valueChecksum === valueChecksum, `instance ${instance}: valueId ${valueId} names two values`);
+      const checksum = recordChecksum({ instance, round, replica, chosen, valueId, valueChecksum });
       this.statements.recordHeadUpdate.run(round, replica, chosen ? 1 : 0, checksum, instance);
       return;
     }
+    const bytes = valueEncode(value);
+    const valueChecksum = blobChecksum(bytes);
+    valueChecksums.set(value, valueChecksum);
+    const checksum = recordChecksum({ instance, round, replica, chosen, valueId, valueChecksum });
     this.statements.recordPut.run(instance, round, replica, chosen ? 1 : 0, valueId, valueChecksum, checksum, bytes);
   }
 
