@@ -31,6 +31,8 @@ export interface StreamEntry {
 
 /** The most pages a stream asks ahead, whatever its options say. */
 const pagesAheadLimit = 8;
+/** Pages asked ahead by default: enough to keep every replica of the read queue group busy at once. */
+const pagesAheadDefault = 5;
 /** A page at least this long (or as long as asked) means the stream is replaying, not tailing. */
 const replayPageEntriesMin = 1_024;
 
@@ -44,7 +46,7 @@ export interface StreamOptions {
   /** Entries asked for per request. */
   readonly pageEntriesMax?: number;
   /**
-   * Pages requested ahead of the consumer (default 3, at most 8; 1 with `key`). The stream's
+   * Pages requested ahead of the consumer (default 5, at most 8; 1 with `key`). The stream's
    * credit is pagesAheadMax pages: the stream holds at most that many plus the one being yielded.
    */
   readonly pagesAheadMax?: number;
@@ -166,7 +168,7 @@ export class PaxlogClient {
   async *entries(options: StreamOptions): AsyncGenerator<StreamEntry> {
     const limit = options.pageEntriesMax ?? 4_096;
     const waitMs = options.waitMs ?? 5_000;
-    const aheadMax = options.key === undefined ? Math.max(1, Math.min(pagesAheadLimit, options.pagesAheadMax ?? 3)) : 1;
+    const aheadMax = options.key === undefined ? Math.max(1, Math.min(pagesAheadLimit, options.pagesAheadMax ?? pagesAheadDefault)) : 1;
     const ask = (request: { from: number; limit: number; waitMs: number }) => {
       const page = this.readRetrying({ ...options, ...request });
       page.catch(() => undefined); // a page still in flight when the consumer stops
