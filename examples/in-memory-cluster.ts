@@ -1,7 +1,7 @@
 /**
  * Three Multi-Paxos cores wired together in one process, with the driver loop spelled out:
- * persist each Ready, then send its messages, apply its committed batches, answer its outcomes,
- * and advance. Run: npx tsx examples/in-memory-cluster.ts
+ * send each Ready's early messages, persist it, then send its messages, apply its committed
+ * batches, answer its outcomes, and advance. Run: npx tsx examples/in-memory-cluster.ts
  */
 import {
   type Envelope,
@@ -30,6 +30,7 @@ function drive(): void {
   for (const replica of replicas) {
     while (replica.core.hasReady()) {
       const ready = replica.core.ready();
+      inbox.push(...ready.messagesEarly); // 0. these may leave before the writes (no votes in them)
       if (ready.hardState !== null) replica.stable.setHardState(ready.hardState); // 1. persist
       replica.log.write(ready.records);
       inbox.push(...ready.messages); // 2. send

@@ -11,8 +11,17 @@ export interface Ready {
   readonly records: readonly InstanceRecord[];
   /** Apply to the state machine, in this order. */
   readonly committed: readonly CommittedBatch[];
-  /** Send only after the writes are durable (synced when mustSync). Messages to self loop back to step(). */
+  /**
+   * Send only after the writes are durable (synced when mustSync): they may reveal this replica's
+   * vote (promise, accepted, reject, probed) or a ballot this proposer has just raised (prepare).
+   * Messages to self loop back to step().
+   */
   readonly messages: readonly Envelope[];
+  /**
+   * May leave at once, before and while the writes are made durable: none reveals a vote or a
+   * ballot not yet durable (see leavesEarly). The leader's accepts go out while it writes its own.
+   */
+  readonly messagesEarly: readonly Envelope[];
   /** Answer proposals after the committed batches are applied. */
   readonly outcomes: readonly ProposalOutcome[];
   /** The writes must be synced before the messages leave: see readyMustSync. */
@@ -40,12 +49,36 @@ export function readyMustSync(ready: Pick<Ready, 'hardState' | 'records'>): bool
   return ready.hardState !== null || ready.records.some((record) => !record.chosen);
 }
 
+/**
+ * Whether a message may leave before its Ready's writes are durable: it must not reveal a vote
+ * of this replica's acceptor, nor a ballot whose round may not be durable yet.
+ * - accept: sent only under a ballot whose Phase 1 completed, so its round was durable before
+ *   its prepare left; a proposer that crashes never reuses it, and its own acceptor's vote
+ *   counts only once that acceptor has persisted it and answered through the loop-back.
+ * - commit, fetched: values already chosen, durable on a majority.
+ * - fetch, probe: questions.
+ * Everything else (promise, accepted, reject, probed, prepare) waits for the writes.
+ */
+export function leavesEarly(message: PaxosMessage): boolean {
+  switch (message.type) {
+    case 'accept':
+    case 'commit':
+    case 'fetch':
+    case 'fetched':
+    case 'probe':
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** The buffer the core's parts write their effects into until the driver takes a Ready. */
 export class Effects {
   hardState: HardState | null = null;
   records: InstanceRecord[] = [];
   committed: CommittedBatch[] = [];
   messages: Envelope[] = [];
+  messagesEarly: Envelope[] = [];
   outcomes: ProposalOutcome[] = [];
   snapshotNeeded: SnapshotNeeded | null = null;
 
@@ -54,12 +87,12 @@ export class Effects {
   }
 
   send(to: ReplicaId, message: PaxosMessage): void {
-    this.messages.push({ to, message });
+    (leavesEarly(message) ? this.messagesEarly : this.messages).push({ to, message });
   }
 
   /** To every replica, this one included: its own acceptor answers through the same path. */
   broadcast(message: PaxosMessage): void {
-    for (const to of this.peers) this.messages.push({ to, message });
+    for (const to of this.peers) this.send(to, message);
   }
 
   isEmpty(): boolean {
@@ -68,6 +101,7 @@ export class Effects {
       this.records.length === 0 &&
       this.committed.length === 0 &&
       this.messages.length === 0 &&
+      this.messagesEarly.length === 0 &&
       this.outcomes.length === 0 &&
       this.snapshotNeeded === null
     );
@@ -79,6 +113,7 @@ export class Effects {
       records: this.records,
       committed: this.committed,
       messages: this.messages,
+      messagesEarly: this.messagesEarly,
       outcomes: this.outcomes,
       mustSync: readyMustSync(this),
       snapshotNeeded: this.snapshotNeeded,
@@ -88,6 +123,7 @@ export class Effects {
     this.records = [];
     this.committed = [];
     this.messages = [];
+    this.messagesEarly = [];
     this.outcomes = [];
     return ready;
   }

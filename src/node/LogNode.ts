@@ -232,10 +232,10 @@ export class LogNode {
   }
 
   /**
-   * One turn of the loop: the ticks that are due, every queued input, then one Ready. Its outcomes
-   * are answered at once: an outcome exists only for a batch already chosen, which is durable on a
-   * majority. Its writes follow in the next turn, so those replies leave before the fsync; its
-   * messages leave only after the writes.
+   * One turn of the loop: the ticks that are due, every queued input, then one Ready. Its lease
+   * messages, its early messages (see leavesEarly) and its outcomes leave at once: an outcome
+   * exists only for a batch already chosen, which is durable on a majority. Its writes follow;
+   * its other messages leave only after the writes.
    */
   private drain(): void {
     this.scheduled = false;
@@ -258,11 +258,15 @@ export class LogNode {
     if (!replica.hasReady()) return;
     const ready = replica.ready();
     this.send(ready.leaseMessages);
+    this.send(ready.messagesEarly);
     for (const outcome of ready.outcomes) this.answer(outcome);
     this.readyInFlight = true;
-    // With answers just sent, the write waits a turn so they leave before the fsync; without, it
-    // goes now (one event-loop hop less on a follower's accept path).
-    if (ready.outcomes.length > 0) setImmediate(() => this.complete(replica, ready));
+    // What was just published sits in the NATS client's buffer until its flush, which it queued
+    // as a microtask; a write queued behind it starts once those bytes are on the socket, so the
+    // leader's accepts and the answers leave before the fsync. With nothing published, the write
+    // goes now (a follower's accept path).
+    const published = ready.leaseMessages.length + ready.messagesEarly.length + ready.outcomes.length > 0;
+    if (published) queueMicrotask(() => this.complete(replica, ready));
     else this.complete(replica, ready);
   }
 

@@ -93,7 +93,7 @@ export class ReplicaNet {
           node.log.write(ready.records);
           for (const batch of ready.committed) node.fsm.apply(batch);
           for (const outcome of ready.outcomes) node.outcomes.set(outcome.proposalId, outcome);
-          for (const envelope of [...ready.leaseMessages, ...ready.messages]) queue.push({ from: id, envelope });
+          for (const envelope of [...ready.leaseMessages, ...ready.messagesEarly, ...ready.messages]) queue.push({ from: id, envelope });
           node.replica.advance();
         }
       }

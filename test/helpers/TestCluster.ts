@@ -95,7 +95,7 @@ export class TestCluster {
         node.log.write(ready.records);
         for (const batch of ready.committed) node.fsm.apply(batch);
         for (const outcome of ready.outcomes) node.outcomes.set(outcome.proposalId, outcome);
-        for (const envelope of ready.messages) this.queue.push({ from: id, envelope });
+        for (const envelope of [...ready.messagesEarly, ...ready.messages]) this.queue.push({ from: id, envelope });
         node.core.advance();
       }
     }

@@ -331,6 +331,7 @@ export class Simulation {
     const ready = core.ready();
     replica.persisting = ready;
     for (const envelope of ready.leaseMessages) this.send(replica.id, envelope.to, envelope.message);
+    for (const envelope of ready.messagesEarly) this.send(replica.id, envelope.to, envelope.message);
     const writes = ready.records.length + (ready.hardState === null ? 0 : 1);
     const fsyncMs = writes === 0 ? 0 : this.random.int(0, 2);
     this.queue.push(this.now + fsyncMs, { kind: 'persisted', replica: replica.id, life: replica.life });

@@ -9,6 +9,7 @@ const cases: Array<[CanaryName, Omit<SeedsOptions, 'from' | 'seeds' | 'canary'>]
   ['accept-below-promise', {}],
   ['accept-not-persisted', {}],
   ['accept-unsynced', {}],
+  ['votes-leave-early', {}],
   ['rebuild-votes-at-once', { wipes: true }],
   ['learner-out-of-order', {}],
   ['no-restart-wait', {}],

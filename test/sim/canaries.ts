@@ -72,6 +72,14 @@ class AcceptUnsyncedCore extends MultiPaxos {
   }
 }
 
+/** Every message leaves before the Ready's writes, votes included (see leavesEarly). */
+class VotesLeaveEarlyCore extends MultiPaxos {
+  override ready(): Ready {
+    const ready = super.ready();
+    return { ...ready, messages: [], messagesEarly: [...ready.messagesEarly, ...ready.messages] };
+  }
+}
+
 /** A replica whose disk was lost votes at once, as if it had never promised or accepted anything. */
 class RebuildVotesAtOnceCore extends MultiPaxos {
   protected override createRebuild(): Rebuild | null {
@@ -135,6 +143,7 @@ export type CanaryName =
   | 'accept-below-promise'
   | 'accept-not-persisted'
   | 'accept-unsynced'
+  | 'votes-leave-early'
   | 'rebuild-votes-at-once'
   | 'learner-out-of-order'
   | 'no-restart-wait'
@@ -146,6 +155,7 @@ export const canaries: Record<CanaryName, ReplicaFactory> = {
   'accept-below-promise': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptBelowPromiseCore(o) }),
   'accept-not-persisted': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptNotPersistedCore(o) }),
   'accept-unsynced': (options) => new Replica({ ...options, makePaxos: (o) => new AcceptUnsyncedCore(o) }),
+  'votes-leave-early': (options) => new Replica({ ...options, makePaxos: (o) => new VotesLeaveEarlyCore(o) }),
   'rebuild-votes-at-once': (options) => new Replica({ ...options, makePaxos: (o) => new RebuildVotesAtOnceCore(o) }),
   'learner-out-of-order': (options) => new Replica({ ...options, makePaxos: (o) => new LearnerOutOfOrderCore(o) }),
   'no-restart-wait': leaseCanary({ acceptor: (o) => new NoRestartWait(o) }),
