@@ -17,6 +17,13 @@ export interface LeaseAcceptorOptions {
   readonly position: () => LogPosition;
   /** Whether this replica's own candidate holds a lease now. */
   readonly holding: () => boolean;
+  /**
+   * Whether this replica may stand itself (not while it rebuilds a lost disk). One that may not
+   * reports the lowest log position: it never refuses a candidate for being behind it, nor makes
+   * one back off as ahead of it. It could not take the lease instead, and a replica that caught
+   * up by snapshot beyond the voters would otherwise stall every election among them.
+   */
+  readonly mayCandidate: () => boolean;
   readonly send: (to: ReplicaId, message: LeaseMessage) => void;
 }
 
@@ -55,13 +62,13 @@ export class LeaseAcceptor {
       return;
     }
     const renewal = this.lease?.holder === message.from;
-    if (!renewal && logPositionCompare(message.position, this.options.position()) < 0) {
+    if (!renewal && logPositionCompare(message.position, this.position()) < 0) {
       this.reject(message.from, message.ballot, 'behind');
       return;
     }
     this.promised = message.ballot;
     const lease = this.lease === null ? null : { holder: this.lease.holder, ticksLeft: this.lease.expiresTick - this.tickNow };
-    this.options.send(message.from, { type: 'lease-promise', from: this.options.id, ballot: message.ballot, lease, holding: this.options.holding(), position: this.options.position() });
+    this.options.send(message.from, { type: 'lease-promise', from: this.options.id, ballot: message.ballot, lease, holding: this.options.holding(), position: this.position() });
   }
 
   onPropose(message: LeaseProposeMessage): void {
@@ -82,6 +89,11 @@ export class LeaseAcceptor {
   }
 
   private reject(to: ReplicaId, ballot: LeaseBallot, reason: 'ballot' | 'behind'): void {
-    this.options.send(to, { type: 'lease-reject', from: this.options.id, ballot, promised: this.promised, reason, position: this.options.position() });
+    this.options.send(to, { type: 'lease-reject', from: this.options.id, ballot, promised: this.promised, reason, position: this.position() });
+  }
+
+  /** The log position this acceptor shows candidates (see mayCandidate). */
+  private position(): LogPosition {
+    return this.options.mayCandidate() ? this.options.position() : { committedInstance: 0, acceptedInstanceMax: 0 };
   }
 }

@@ -40,7 +40,8 @@ export class PaxosLease {
   constructor(options: PaxosLeaseOptions) {
     this.timing = leaseTiming({ ...leaseLimitsDefault, ...options.limits });
     const send = (to: ReplicaId, message: LeaseMessage) => this.outbox.push({ to, message });
-    this.acceptor = this.createAcceptor({ id: options.id, timing: this.timing, position: options.position, holding: () => this.proposer.isHolder, send });
+    const mayCandidate = options.mayCandidate ?? (() => true);
+    this.acceptor = this.createAcceptor({ id: options.id, timing: this.timing, position: options.position, holding: () => this.proposer.isHolder, mayCandidate, send });
     this.proposer = this.createProposer({
       id: options.id,
       epoch: options.epoch,
@@ -48,7 +49,7 @@ export class PaxosLease {
       timing: this.timing,
       random: options.random,
       position: options.position,
-      mayCandidate: options.mayCandidate ?? (() => true),
+      mayCandidate,
       broadcast: (message) => {
         for (const to of options.peers) send(to, message);
       },

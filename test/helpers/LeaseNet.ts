@@ -10,6 +10,8 @@ import { SeededRandom } from '../../src/log/random.js';
 export class LeaseNet {
   readonly nodes = new Map<ReplicaId, PaxosLease>();
   readonly positions = new Map<ReplicaId, LogPosition>();
+  /** Replicas that may not stand (as while a wiped replica rebuilds). */
+  readonly rebuilding = new Set<ReplicaId>();
   readonly events: Array<{ replica: ReplicaId; event: LeaseEvent; tick: number }> = [];
   readonly sent: Array<Envelope<LeaseMessage> & { from: ReplicaId }> = [];
   dropIf: ((from: ReplicaId, envelope: Envelope<LeaseMessage>) => boolean) | null = null;
@@ -37,6 +39,7 @@ export class LeaseNet {
       epoch,
       random: new SeededRandom(id * 1000 + epoch),
       position: () => this.positions.get(id)!,
+      mayCandidate: () => !this.rebuilding.has(id),
       limits: this.limits,
     }));
   }

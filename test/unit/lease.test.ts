@@ -117,6 +117,20 @@ describe('PaxosLease', () => {
     assert.equal(reply?.message.type === 'lease-reject' && reply.message.reason, 'behind');
   });
 
+  it('a replica that may not stand (rebuilding) never refuses a candidate behind it, so the voters elect one of them', () => {
+    const net = new LeaseNet(3, limits);
+    net.rebuilding.add(3);
+    net.positions.set(3, { committedInstance: 22, acceptedInstanceMax: 22 });
+    for (const id of [1, 2]) net.positions.set(id, { committedInstance: 21, acceptedInstanceMax: 22 });
+    net.tick(timing.restartWaitTicks + 1);
+    const acceptor = net.node(3);
+    acceptor.take();
+    acceptor.step({ type: 'lease-prepare', from: 1, ballot: leaseBallotMake({ round: 99, epoch: 1, replica: 1 }), position: { committedInstance: 21, acceptedInstanceMax: 22 } });
+    assert.equal(acceptor.take().messages[0]?.message.type, 'lease-promise');
+    const holder = elected(net);
+    assert.ok(holder === 1 || holder === 2, `elected ${holder}`);
+  });
+
   it('the most up-to-date replica wins at cold start, whichever it is', () => {
     for (const ahead of [1, 2, 3]) {
       for (let trial = 0; trial < 5; trial++) {
