@@ -33,6 +33,11 @@ export interface LeaseAcceptorOptions {
  */
 export class LeaseAcceptor {
   protected promised: LeaseBallot = leaseBallotZero;
+  /**
+   * The highest ballot each replica released (a bounded map: one entry per peer). A release can
+   * overtake the proposal it covers; that proposal, arriving late, is not granted.
+   */
+  private readonly releasedLast = new Map<ReplicaId, LeaseBallot>();
   protected lease: { ballot: LeaseBallot; holder: ReplicaId; expiresTick: number } | null = null;
   protected silentUntilTick: number;
   private tickNow = 0;
@@ -73,6 +78,10 @@ export class LeaseAcceptor {
 
   onPropose(message: LeaseProposeMessage): void {
     if (this.silent) return;
+    const released = this.releasedLast.get(message.from);
+    if (released !== undefined && leaseBallotCompare(message.ballot, released) <= 0) {
+      return; // the release overtook this proposal: granting it would hold a lease nobody holds
+    }
     if (leaseBallotCompare(message.ballot, this.promised) < 0) {
       this.reject(message.from, message.ballot, 'ballot');
       return;
@@ -83,6 +92,8 @@ export class LeaseAcceptor {
   }
 
   onRelease(message: LeaseReleaseMessage): void {
+    const released = this.releasedLast.get(message.from);
+    if (released === undefined || leaseBallotCompare(message.ballot, released) > 0) this.releasedLast.set(message.from, message.ballot);
     if (this.lease === null || this.lease.holder !== message.from) return;
     if (leaseBallotCompare(this.lease.ballot, message.ballot) > 0) return;
     this.lease = null;

@@ -117,6 +117,23 @@ describe('PaxosLease', () => {
     assert.equal(reply?.message.type === 'lease-reject' && reply.message.reason, 'behind');
   });
 
+  it('a release that overtakes the proposal it covers: the late proposal is not granted', () => {
+    const net = new LeaseNet(3, limits);
+    net.tick(timing.restartWaitTicks + 1);
+    const acceptor = net.node(1);
+    acceptor.take();
+    const ballot = leaseBallotMake({ round: 99, epoch: 1, replica: 2 });
+    acceptor.step({ type: 'lease-prepare', from: 2, ballot, position: { committedInstance: 0, acceptedInstanceMax: 0 } });
+    acceptor.step({ type: 'lease-release', from: 2, ballot });
+    acceptor.step({ type: 'lease-propose', from: 2, ballot });
+    const types = acceptor.take().messages.map((m) => m.message.type);
+    assert.deepEqual(types, ['lease-promise'], 'promised, then nothing: the released proposal is dropped');
+    const later = leaseBallotMake({ round: 100, epoch: 1, replica: 2 });
+    acceptor.step({ type: 'lease-prepare', from: 2, ballot: later, position: { committedInstance: 0, acceptedInstanceMax: 0 } });
+    acceptor.step({ type: 'lease-propose', from: 2, ballot: later });
+    assert.deepEqual(acceptor.take().messages.map((m) => m.message.type), ['lease-promise', 'lease-accepted'], 'a later ballot is granted');
+  });
+
   it('a replica that may not stand (rebuilding) never refuses a candidate behind it, so the voters elect one of them', () => {
     const net = new LeaseNet(3, limits);
     net.rebuilding.add(3);
