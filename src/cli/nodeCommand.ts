@@ -44,13 +44,35 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
   });
   await replica.start();
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ signal }, 'stopping');
       void replica.stop().then(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    watchParent(() => stop('parent-exited'));
   });
   logger.flush();
   return 0;
+}
+
+/** How often a replica started with PAXLOG_STOP_WITH_PARENT checks that its parent still runs. */
+const parentCheckMs = 500;
+
+/**
+ * With PAXLOG_STOP_WITH_PARENT=<pid> (set by `paxlog dev` and the test clusters), the replica
+ * stops cleanly once that process is gone, however it ended (a SIGKILL runs no exit hook there).
+ */
+function watchParent(stop: () => void): void {
+  const parentPid = Number(process.env['PAXLOG_STOP_WITH_PARENT'] ?? '');
+  if (!Number.isSafeInteger(parentPid) || parentPid <= 1) return;
+  const timer = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(timer);
+    stop();
+  }, parentCheckMs);
+  timer.unref();
 }

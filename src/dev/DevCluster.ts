@@ -74,7 +74,8 @@ export class DevCluster {
       ...(this.options.nodeFlags ?? []),
     ];
     const logFd = openSync(join(this.options.dataDir, `r${id}.log`), 'a');
-    const child = spawn(command!, args, { stdio: ['ignore', logFd, logFd] });
+    const env = { ...process.env, PAXLOG_STOP_WITH_PARENT: String(process.pid) };
+    const child = spawn(command!, args, { stdio: ['ignore', logFd, logFd], env });
     closeSync(logFd);
     this.processes.set(id, child);
     child.once('exit', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,6 +18,25 @@ async function paxlog(args: string[]): Promise<{ code: number; stdout: string; s
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** The processes `pid` started, with their command lines. */
+async function childrenOf(pid: number): Promise<Array<{ pid: number; args: string }>> {
+  const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).catch(() => ({ stdout: '' }));
+  return stdout.trim().split('\n').filter((line) => line.trim() !== '').map((line) => {
+    const [pidText, ...args] = line.trim().split(/\s+/);
+    return { pid: Number(pidText), args: args.join(' ') };
+  });
+}
+
+/** Running: not gone and not a zombie left for a parent that no longer waits. */
+function isRunning(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== undefined && state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
   }
 }
 
@@ -49,6 +68,33 @@ describe('the paxlog command', () => {
       assert.notEqual(after.code, 0, 'nothing answers once dev has stopped');
     } finally {
       if (dev.exitCode === null) dev.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('replicas that paxlog dev started stop by themselves when it is SIGKILLed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
+    const dev = spawn(node!, [...prefix, 'dev', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    dev.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    let children: Array<{ pid: number; args: string }> = [];
+    try {
+      const url = await waitFor('paxlog dev to print its NATS URL', async () => /nats:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]);
+      await waitFor('a leader in paxlog status', async () => {
+        const result = await paxlog(['status', '--nats', url, '--log', 'default']);
+        return result.code === 0 && /\n\d+\s+yes\s/.test(result.stdout) ? true : null;
+      });
+      children = await childrenOf(dev.pid!);
+      const replicas = children.filter((child) => / node --id \d/.test(child.args));
+      assert.equal(replicas.length, 3, `three replica processes among ${JSON.stringify(children)}`);
+      const exited = new Promise<void>((resolve) => dev.once('exit', () => resolve()));
+      dev.kill('SIGKILL'); // no exit hook runs in paxlog dev
+      await exited;
+      await waitFor('every replica to stop once its parent is gone', async () => (replicas.some((r) => isRunning(r.pid)) ? null : true));
+      assert.ok(existsSync(join(dataDir, 'r1', 'default.sqlite')));
+    } finally {
+      if (dev.exitCode === null) dev.kill('SIGKILL');
+      for (const child of children) if (isRunning(child.pid)) process.kill(child.pid, 'SIGKILL'); // the orphaned nats-server
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
