@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,52 @@ describe('the paxlog command', () => {
       assert.notEqual(after.code, 0, 'nothing answers once dev has stopped');
     } finally {
       if (dev.exitCode === null) dev.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('paxlog append, read and tail, for people and with --json for scripts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
+    const dev = spawn(node!, [...prefix, 'dev', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    dev.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    let tail: ChildProcess | null = null;
+    try {
+      const url = await waitFor('paxlog dev to print its NATS URL', async () => /nats:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]);
+      const at = ['--nats', url, '--log', 'default'];
+      const appended = await waitFor('a leader to take appends', async () => {
+        const result = await paxlog(['append', ...at, '--key', 'k1', '--json', 'first', 'second']);
+        return result.code === 0 ? result.stdout : null;
+      });
+      const lines = appended.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(lines.map((l) => [l['ok'], l['offset']]), [[true, 0], [true, 1]]);
+      const stale = await paxlog(['append', ...at, '--expected-offset', '0', '--json', 'late']);
+      assert.equal(stale.code, 1, 'a refused append makes the command fail');
+      assert.deepEqual(JSON.parse(stale.stdout), { ok: false, error: 'conflict', message: JSON.parse(stale.stdout).message, offsetNext: 2 });
+      const human = await paxlog(['append', ...at, 'third']);
+      assert.match(human.stdout, /^appended at offset 2\n$/);
+      const read = await paxlog(['read', ...at, '--from', '1', '--json']);
+      assert.deepEqual(read.stdout.trim().split('\n').map((line) => JSON.parse(line).data), ['second', 'third']);
+      const readHuman = await paxlog(['read', ...at]);
+      assert.match(readHuman.stdout, /\(3 entries; next offset 3\)/);
+      tail = spawn(node!, [...prefix, 'tail', ...at, '--from', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let tailed = '';
+      tail.stdout!.on('data', (chunk: Buffer) => (tailed += chunk.toString()));
+      await waitFor('tail to replay the three entries', async () => (tailed.trim().split('\n').length >= 3 ? true : null));
+      await paxlog(['append', ...at, 'fourth']);
+      await waitFor('tail to show the live append', async () => (tailed.includes('"fourth"') ? true : null));
+      const tailExit = new Promise<number | null>((resolve) => tail!.once('exit', (code) => resolve(code)));
+      tail.kill('SIGINT');
+      assert.equal(await tailExit, 0);
+      const entries = tailed.trim().split('\n').map((line) => JSON.parse(line) as { offset: number; key: string | null; data: string });
+      assert.deepEqual(entries.map((e) => [e.offset, e.key, e.data]), [[0, 'k1', 'first'], [1, 'k1', 'second'], [2, null, 'third'], [3, null, 'fourth']]);
+    } finally {
+      if (tail !== null && tail.exitCode === null) tail.kill('SIGKILL');
+      const exited = new Promise<void>((resolve) => dev.once('exit', () => resolve()));
+      if (dev.exitCode === null) {
+        dev.kill('SIGINT');
+        await exited;
+      }
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
