@@ -40,6 +40,30 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** `paxlog dev` on a fresh data folder, once it has printed its NATS URL. */
+async function devStart(): Promise<{ dev: ChildProcess; dataDir: string; url: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
+  const dev = spawn(node!, [...prefix, 'dev', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  dev.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  try {
+    const url = await waitFor('paxlog dev to print its NATS URL', async () => /nats:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]);
+    return { dev, dataDir, url };
+  } catch (error) {
+    dev.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** `paxlog status` of the default log, once it shows a serving replica: the table it printed. */
+async function statusWithLeader(url: string): Promise<string> {
+  return waitFor('a leader in paxlog status', async () => {
+    const result = await paxlog(['status', '--nats', url, '--log', 'default']);
+    return result.code === 0 && /\n\d+\s+yes\s/.test(result.stdout) ? result.stdout : null;
+  });
+}
+
 describe('the paxlog command', () => {
   it('paxlog node refuses a bad config and names each bad field', async () => {
     const result = await paxlog(['node', '--id', '4', '--peers', '1,2,x', '--logs', 'bad.name', '--data', '/tmp/x', '--nats', 'http://nope']);
@@ -48,16 +72,9 @@ describe('the paxlog command', () => {
   });
 
   it('paxlog dev runs a cluster, paxlog status prints its table, and Ctrl-C stops everything', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
-    const dev = spawn(node!, [...prefix, 'dev', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    dev.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const { dev, dataDir, url } = await devStart();
     try {
-      const url = await waitFor('paxlog dev to print its NATS URL', async () => /nats:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]);
-      const status = await waitFor('a leader in paxlog status', async () => {
-        const result = await paxlog(['status', '--nats', url, '--log', 'default']);
-        return result.code === 0 && /\n\d+\s+yes\s/.test(result.stdout) ? result.stdout : null;
-      });
+      const status = await statusWithLeader(url);
       assert.match(status, /replica\s+serving\s+vote\s+lease holder\s+lease left ms\s+committed inst\s+accepted inst\s+committed offset\s+first offset\s+lag inst/);
       assert.equal(status.trim().split('\n').length, 5, 'a header line plus one line per replica');
       const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
@@ -73,13 +90,9 @@ describe('the paxlog command', () => {
   });
 
   it('paxlog append, read and tail, for people and with --json for scripts', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
-    const dev = spawn(node!, [...prefix, 'dev', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    dev.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const { dev, dataDir, url } = await devStart();
     let tail: ChildProcess | null = null;
     try {
-      const url = await waitFor('paxlog dev to print its NATS URL', async () => /nats:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]);
       const at = ['--nats', url, '--log', 'default'];
       const appended = await waitFor('a leader to take appends', async () => {
         const result = await paxlog(['append', ...at, '--key', 'k1', '--json', 'first', 'second']);
@@ -119,17 +132,10 @@ describe('the paxlog command', () => {
   });
 
   it('replicas that paxlog dev started stop by themselves when it is SIGKILLed', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
-    const dev = spawn(node!, [...prefix, 'dev', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    dev.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const { dev, dataDir, url } = await devStart();
     let children: Array<{ pid: number; args: string }> = [];
     try {
-      const url = await waitFor('paxlog dev to print its NATS URL', async () => /nats:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]);
-      await waitFor('a leader in paxlog status', async () => {
-        const result = await paxlog(['status', '--nats', url, '--log', 'default']);
-        return result.code === 0 && /\n\d+\s+yes\s/.test(result.stdout) ? true : null;
-      });
+      await statusWithLeader(url);
       children = await childrenOf(dev.pid!);
       const replicas = children.filter((child) => / node --id \d/.test(child.args));
       assert.equal(replicas.length, 3, `three replica processes among ${JSON.stringify(children)}`);
