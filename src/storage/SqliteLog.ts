@@ -5,9 +5,10 @@ import { assert } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
 import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
-import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState, Value } from '../log/types.js';
+import type { CommittedBatch, CommittedEntry, Entry, HardState, InstanceRecord, LearnerState, Value } from '../log/types.js';
 import { retentionIsBounded, retentionKeepAll, type RetentionPolicy } from '../snapshot/RetentionPolicy.js';
-import { batchChecksum, blobChecksum, checksumVerify, dedupChecksum, entryChecksum, metaChecksum, recordChecksum } from './checksum.js';
+import { BatchCache, type DecodedBatch } from './BatchCache.js';
+import { batchChecksum, blobChecksum, checksumVerify, dedupChecksum, metaChecksum, recordChecksum } from './checksum.js';
 import { BeforeHorizonError } from './BeforeHorizonError.js';
 import { CorruptionError } from './CorruptionError.js';
 import { pragmasApply, schemaVersion, tablesCreate } from './schema.js';
@@ -68,23 +69,23 @@ interface RecordRow {
   readonly value: Buffer;
 }
 
-/**
- * One entries row as an array in `entryColumns` order: read in raw mode, which skips building an
- * object per row (replay reads millions of them).
- */
-type EntryRow = readonly [offset: number, instance: number, id: string | null, key: string | null, timestampMs: number, data: Buffer, checksum: number];
-
-const entryColumns = `"offset", instance, id, "key", timestamp_ms, data, checksum`;
 interface BatchRow {
   readonly instance: number;
   readonly offset_first: number;
   readonly offset_next: number;
   readonly bytes_before: number;
   readonly timestamp_ms: number;
+  readonly skipped: Buffer | null;
   readonly checksum: number;
 }
 
-const batchColumns = 'instance, offset_first, offset_next, bytes_before, timestamp_ms, checksum';
+const batchColumns = 'instance, offset_first, offset_next, bytes_before, timestamp_ms, skipped, checksum';
+
+/** Batch rows one read query fetches at a time, whether scanning forward (replay) or back (dedup). */
+const batchesPerQueryMax = 16;
+
+/** Decoded batches kept for reads, in bytes (see BatchCache). */
+const cachedBytesMaxDefault = 32 << 20;
 
 interface DedupRow {
   readonly offset: number;
@@ -104,9 +105,10 @@ function statementsPrepare(db: Database.Database) {
     recordPut: db.prepare<[number, number, number, number, string, number, number, Uint8Array]>(
       `INSERT OR REPLACE INTO records (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    recordHead: db.prepare<[number], { valueId: string; valueChecksum: number }>(
-      'SELECT value_id AS valueId, value_checksum AS valueChecksum FROM records WHERE instance = ?',
+    recordHead: db.prepare<[number], { valueId: string; valueChecksum: number; chosen: number }>(
+      'SELECT value_id AS valueId, value_checksum AS valueChecksum, chosen FROM records WHERE instance = ?',
     ),
+    recordOne: db.prepare<[number], RecordRow>(`SELECT ${recordColumns} FROM records WHERE instance = ?`),
     recordHeadUpdate: db.prepare<[number, number, number, number, number]>(
       'UPDATE records SET ballot_round = ?, ballot_replica = ?, chosen = ?, checksum = ? WHERE instance = ?',
     ),
@@ -114,20 +116,14 @@ function statementsPrepare(db: Database.Database) {
       `SELECT ${recordColumns} FROM records WHERE instance >= ? AND instance <= ? ORDER BY instance LIMIT ?`,
     ),
     instanceMax: db.prepare<[], { instanceMax: number | null }>('SELECT MAX(instance) AS instanceMax FROM records'),
-    entryPut: db.prepare<[number, number, string | null, string | null, number, Uint8Array, number]>(
-      `INSERT INTO entries (${entryColumns}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    batchPut: db.prepare<[number, number, number, number, number, Uint8Array | null, number]>(
+      `INSERT INTO batches (${batchColumns}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
-    entriesFrom: db.prepare<[number, number], EntryRow>(
-      `SELECT ${entryColumns} FROM entries WHERE "offset" >= ? ORDER BY "offset" LIMIT ?`,
-    ).raw(true),
-    entriesWithKeyIn: db.prepare<[number, number, string], EntryRow>(
-      `SELECT ${entryColumns} FROM entries WHERE "offset" >= ? AND "offset" < ? AND "key" = ? ORDER BY "offset"`,
-    ).raw(true),
-    entriesWithIdLast: db.prepare<[number], EntryRow>(
-      `SELECT ${entryColumns} FROM entries WHERE id IS NOT NULL ORDER BY "offset" DESC LIMIT ?`,
-    ).raw(true),
-    batchPut: db.prepare<[number, number, number, number, number, number]>(
-      'INSERT INTO batches (instance, offset_first, offset_next, bytes_before, timestamp_ms, checksum) VALUES (?, ?, ?, ?, ?, ?)',
+    batchesHolding: db.prepare<[number, number], BatchRow>(
+      `SELECT ${batchColumns} FROM batches WHERE offset_next > ? ORDER BY offset_next, instance LIMIT ?`,
+    ),
+    batchesBefore: db.prepare<[number, number], BatchRow>(
+      `SELECT ${batchColumns} FROM batches WHERE instance < ? ORDER BY instance DESC LIMIT ?`,
     ),
     batchFirstWithBytesBefore: db.prepare<[number], BatchRow>(
       `SELECT ${batchColumns} FROM batches WHERE bytes_before >= ? ORDER BY bytes_before, instance LIMIT 1`,
@@ -141,17 +137,10 @@ function statementsPrepare(db: Database.Database) {
     batchesDropThrough: db.prepare<[number]>('DELETE FROM batches WHERE instance <= ?'),
     recordsDropThrough: db.prepare<[number]>('DELETE FROM records WHERE instance <= ?'),
     recordsAbove: db.prepare<[number]>('DELETE FROM records WHERE instance > ?'),
-    entriesDropBelow: db.prepare<[number, number]>('DELETE FROM entries WHERE "offset" >= ? AND "offset" < ?'),
-    entriesWithIdIn: db.prepare<[number, number], EntryRow>(
-      `SELECT ${entryColumns} FROM entries WHERE "offset" >= ? AND "offset" < ? AND id IS NOT NULL ORDER BY "offset"`,
-    ).raw(true),
     dedupKeptPut: db.prepare<[number, string, number]>('INSERT INTO dedup_kept ("offset", id, checksum) VALUES (?, ?, ?)'),
     dedupKeptLast: db.prepare<[number], DedupRow>('SELECT "offset", id, checksum FROM dedup_kept ORDER BY "offset" DESC LIMIT ?'),
     dedupKeptTrim: db.prepare<[number]>(
       'DELETE FROM dedup_kept WHERE "offset" < (SELECT "offset" FROM dedup_kept ORDER BY "offset" DESC LIMIT 1 OFFSET ?)',
-    ),
-    entryBounds: db.prepare<[], { low: number | null; high: number | null }>(
-      'SELECT (SELECT MIN("offset") FROM entries) AS low, (SELECT MAX("offset") FROM entries) AS high',
     ),
   };
 }
@@ -166,10 +155,11 @@ const valueChecksums = new WeakMap<Value, number>();
 
 /**
  * The durable store of one log's replica, in one SQLite file: the hard state (StableStore), the
- * instance records (LogStore), the committed entries and the learner state (StateMachine), and the
+ * instance records (LogStore), the committed batches and the learner state (StateMachine), and the
  * election's restart counter. Every Ready is persisted in one fsynced transaction, so the learner
- * state never lags the records. Every stored row carries a CRC32 checked on every read; a mismatch
- * throws CorruptionError. Any SQLite error (a full disk included) propagates: the caller must treat
+ * state never lags the records. A committed entry is stored once, in its chosen value's record:
+ * committing a batch writes one small batches row, not a row per entry. Every stored row carries
+ * a CRC32 checked on every read from disk; a mismatch throws CorruptionError. Any SQLite error (a full disk included) propagates: the caller must treat
  * a throwing persist() as fatal.
  */
 export class SqliteLog implements LogStoreReader {
@@ -184,8 +174,9 @@ export class SqliteLog implements LogStoreReader {
   private readonly synchronous: { normal: Database.Statement; full: Database.Statement; read: Database.Statement<[], number> };
   private cursor: Cursor;
   private hardStateLast: HardState;
+  private readonly cache: BatchCache;
 
-  static open(options: { path: string; dedupIdsMax: number; retention?: RetentionPolicy }): SqliteLog {
+  static open(options: { path: string; dedupIdsMax: number; retention?: RetentionPolicy; cachedBytesMax?: number }): SqliteLog {
     const { dedupIdsMax } = options;
     assert(Number.isSafeInteger(dedupIdsMax) && dedupIdsMax >= 1, `dedupIdsMax ${dedupIdsMax}`);
     mkdirSync(dirname(options.path), { recursive: true });
@@ -198,15 +189,18 @@ export class SqliteLog implements LogStoreReader {
         schemaEnsure({ statements: prepared, path: options.path });
         return prepared;
       })();
-      return new SqliteLog({ db, statements, path: options.path, dedupIdsMax, retention: options.retention ?? retentionKeepAll });
+      const retention = options.retention ?? retentionKeepAll;
+      const cache = new BatchCache(options.cachedBytesMax ?? cachedBytesMaxDefault);
+      return new SqliteLog({ db, statements, path: options.path, dedupIdsMax, retention, cache });
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  private constructor(options: { db: Database.Database; statements: Statements; path: string; dedupIdsMax: number; retention: RetentionPolicy }) {
+  private constructor(options: { db: Database.Database; statements: Statements; path: string; dedupIdsMax: number; retention: RetentionPolicy; cache: BatchCache }) {
     this.db = options.db;
+    this.cache = options.cache;
     this.retention = options.retention;
     this.path = options.path;
     this.dedupIdsMax = options.dedupIdsMax;
@@ -263,13 +257,7 @@ export class SqliteLog implements LogStoreReader {
    * window is the newest dedupIdsMax ids of the retained entries and of dedup_kept together.
    */
   learnerState(): LearnerState {
-    const newest: Array<readonly [string, number]> = [];
-    for (const row of this.statements.entriesWithIdLast.all(this.dedupIdsMax)) {
-      const id = row[2];
-      assert(id !== null, 'dedup row without an id');
-      entryVerify(row);
-      newest.push([id, row[0]]);
-    }
+    const newest = this.idsNewest();
     for (const row of this.statements.dedupKeptLast.all(this.dedupIdsMax)) {
       checksumVerify({ table: 'dedup_kept', key: `offset ${row.offset}`, stored: row.checksum, computed: dedupChecksum(row) });
       newest.push([row.id, row.offset]);
@@ -278,6 +266,26 @@ export class SqliteLog implements LogStoreReader {
     const dedup = newest.slice(0, this.dedupIdsMax).reverse();
     const { committedInstance, offsetNext, timestampLastMs } = this.cursor;
     return { committedInstance, offsetNext, timestampLastMs, dedup };
+  }
+
+  /** The newest dedupIdsMax client ids of the retained entries, newest first, with their offsets. */
+  private idsNewest(): Array<readonly [string, number]> {
+    const newest: Array<readonly [string, number]> = [];
+    let before = Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      const rows = this.statements.batchesBefore.all(before, batchesPerQueryMax);
+      for (const row of rows) {
+        const { entries } = this.batchDecoded(row);
+        for (let position = entries.length - 1; position >= 0; position--) {
+          const entry = entries[position]!;
+          if (entry.offset < this.cursor.horizonOffset || newest.length >= this.dedupIdsMax) return newest;
+          if (entry.id !== undefined) newest.push([entry.id, entry.offset]);
+        }
+      }
+      const last = rows[rows.length - 1];
+      if (last === undefined) return newest;
+      before = last.instance;
+    }
   }
 
   records(options: { instanceFrom: number; instanceTo: number; recordsMax: number }): InstanceRecord[] {
@@ -310,10 +318,13 @@ export class SqliteLog implements LogStoreReader {
     assert(Number.isSafeInteger(options.from) && options.from >= 0, `readEntries from ${options.from}`);
     assert(Number.isSafeInteger(options.limit) && options.limit >= 0, `readEntries limit ${options.limit}`);
     if (options.from < this.cursor.horizonOffset) throw new BeforeHorizonError({ from: options.from, offsetFirst: this.cursor.horizonOffset });
-    return this.statements.entriesFrom.all(options.from, options.limit).map((row) => {
-      entryVerify(row);
-      return entryFromRow(row);
-    });
+    const entries: CommittedEntry[] = [];
+    if (options.limit === 0) return entries;
+    for (const entry of this.entriesFrom(options.from)) {
+      entries.push(entry);
+      if (entries.length >= options.limit) break;
+    }
+    return entries;
   }
 
   /**
@@ -326,15 +337,13 @@ export class SqliteLog implements LogStoreReader {
     assert(options.entriesMax >= 1 && options.bytesMax >= 1, 'readPage bounds');
     if (options.from < this.cursor.horizonOffset) throw new BeforeHorizonError({ from: options.from, offsetFirst: this.cursor.horizonOffset });
     const scanEnd = options.key === undefined ? Number.MAX_SAFE_INTEGER : options.from + (options.scanMax ?? 65_536);
-    const rows = options.key === undefined
-      ? this.statements.entriesFrom.iterate(options.from, options.entriesMax)
-      : this.statements.entriesWithKeyIn.iterate(options.from, scanEnd, options.key);
     const entries: CommittedEntry[] = [];
     let bytes = 0;
-    for (const row of rows) {
-      entryVerify(row);
-      entries.push(entryFromRow(row));
-      bytes += row[5].byteLength + 64;
+    for (const entry of this.entriesFrom(options.from)) {
+      if (entry.offset >= scanEnd) break;
+      if (options.key !== undefined && entry.key !== options.key) continue;
+      entries.push(entry);
+      bytes += entry.data.byteLength + 64;
       if (entries.length >= options.entriesMax || bytes >= options.bytesMax) break;
     }
     const last = entries[entries.length - 1];
@@ -343,11 +352,51 @@ export class SqliteLog implements LogStoreReader {
     return { entries, offsetNext: Math.max(options.from, Math.min(scanEnd, this.cursor.offsetNext)) };
   }
 
-  /** Entries stored: offsets are contiguous (asserted on every write), so the bounds give the count. */
+  /** Entries retained: offsets are contiguous (asserted on every write) from the horizon on. */
   get entryCount(): number {
-    const bounds = this.statements.entryBounds.get();
-    if (bounds === undefined || bounds.low === null || bounds.high === null) return 0;
-    return bounds.high - bounds.low + 1;
+    return this.cursor.offsetNext - this.cursor.horizonOffset;
+  }
+
+  /** Committed entries from offset `from` on, in order, batch by batch. */
+  private *entriesFrom(from: number): Generator<CommittedEntry> {
+    let after = from;
+    for (;;) {
+      const rows = this.statements.batchesHolding.all(after, batchesPerQueryMax);
+      for (const row of rows) {
+        const batch = this.batchDecoded(row);
+        for (let position = Math.max(0, from - batch.offsetFirst); position < batch.entries.length; position++) yield batch.entries[position]!;
+      }
+      const last = rows[rows.length - 1];
+      if (last === undefined) return;
+      after = last.offset_next;
+    }
+  }
+
+  /**
+   * One committed batch's entries: from the cache, or decoded from its chosen value's record with
+   * both rows' checksums verified, the skipped positions left out, and offsets from offset_first.
+   */
+  private batchDecoded(row: BatchRow): DecodedBatch {
+    batchVerify(row);
+    const cached = this.cache.get(row.instance);
+    if (cached !== undefined) return cached;
+    const key = `instance ${row.instance}`;
+    const recordRow = this.statements.recordOne.get(row.instance);
+    if (recordRow === undefined || recordRow.chosen !== 1) {
+      throw new CorruptionError({ table: 'records', key, detail: 'a committed batch has no chosen record' });
+    }
+    const { value } = recordFromRow(recordRow);
+    const skipped = new Set(skippedDecode(row.skipped));
+    const entries: CommittedEntry[] = [];
+    value.entries.forEach((entry, position) => {
+      if (!skipped.has(position)) entries.push(committedEntryOf({ entry, offset: row.offset_first + entries.length, timestampMs: row.timestamp_ms }));
+    });
+    if (row.offset_first + entries.length !== row.offset_next) {
+      throw new CorruptionError({ table: 'batches', key, detail: `its value holds ${entries.length} committed entries for offsets ${row.offset_first} to ${row.offset_next}` });
+    }
+    const batch = { instance: row.instance, offsetFirst: row.offset_first, offsetNext: row.offset_next, entries };
+    this.cache.put(batch);
+    return batch;
   }
 
   /** The offset the next committed entry gets, as of the last persisted batch. */
@@ -370,6 +419,10 @@ export class SqliteLog implements LogStoreReader {
     const cursor = ready.mustSync ? this.persistTransaction(ready) : this.withoutSync(() => this.persistTransaction(ready));
     this.cursor = cursor;
     if (ready.hardState !== null) this.hardStateLast = ready.hardState;
+    for (const batch of ready.committed) {
+      this.cache.put({ instance: batch.instance, offsetFirst: batch.offsetNext - batch.entries.length, offsetNext: batch.offsetNext, entries: batch.entries });
+    }
+    this.cache.dropThrough(cursor.compactedInstance);
   }
 
   /**
@@ -514,32 +567,29 @@ export class SqliteLog implements LogStoreReader {
     this.metaPut(metaKey.roundMax, hardState.roundMax);
   }
 
-  /** Inserts the batches' entries, asserting that batches and offsets continue the stored log. */
+  /**
+   * Writes one batches row per committed batch, asserting that batches and offsets continue the
+   * stored log and that each batch's chosen value is stored in its record (its entries live there).
+   */
   private committedWrite(batches: readonly CommittedBatch[]): Cursor {
     let { committedInstance, offsetNext, timestampLastMs, bytesTotal } = this.cursor;
-    const entryPut = this.statements.entryPut;
     for (const batch of batches) {
-      const batchRow = { instance: batch.instance, offsetFirst: offsetNext, offsetNext: batch.offsetNext, bytesBefore: bytesTotal, timestampMs: batch.timestampMs };
-      assert(batch.instance === committedInstance + 1, `batch ${batch.instance} persisted after ${committedInstance}`);
-      assert(batch.timestampMs >= timestampLastMs, `batch ${batch.instance} timestamp goes backwards`);
+      const { instance, timestampMs } = batch;
+      assert(instance === committedInstance + 1, `batch ${instance} persisted after ${committedInstance}`);
+      assert(timestampMs >= timestampLastMs, `batch ${instance} timestamp goes backwards`);
+      const record = this.statements.recordHead.get(instance);
+      assert(record !== undefined && record.valueId === batch.valueId && record.chosen === 1, `batch ${instance}: no chosen record of ${batch.valueId}`);
+      const row = { instance, offsetFirst: offsetNext, offsetNext: batch.offsetNext, bytesBefore: bytesTotal, timestampMs, skipped: skippedEncode(batch) };
       for (const entry of batch.entries) {
-        assert(entry.offset === offsetNext, `batch ${batch.instance}: offset ${entry.offset}, expected ${offsetNext}`);
-        const id = entry.id ?? null;
-        const key = entry.key ?? null;
-        const { offset, timestampMs, data } = entry;
-        const checksum = entryChecksum({ offset, instance: batch.instance, id, key, timestampMs, data });
-        entryPut.run(offset, batch.instance, id, key, timestampMs, data, checksum);
+        assert(entry.offset === offsetNext, `batch ${instance}: offset ${entry.offset}, expected ${offsetNext}`);
+        assert(entry.timestampMs === timestampMs, `batch ${instance}: offset ${entry.offset} has another timestamp`);
         offsetNext++;
-        bytesTotal += data.byteLength;
+        bytesTotal += entry.data.byteLength;
       }
-      assert(
-        batch.offsetNext === offsetNext,
-        `batch ${batch.instance}: offsetNext ${batch.offsetNext}, its entries end at ${offsetNext}`,
-      );
-      const { offsetFirst, bytesBefore } = batchRow;
-      this.statements.batchPut.run(batch.instance, offsetFirst, batch.offsetNext, bytesBefore, batch.timestampMs, batchChecksum(batchRow));
-      committedInstance = batch.instance;
-      timestampLastMs = batch.timestampMs;
+      assert(batch.offsetNext === offsetNext, `batch ${instance}: offsetNext ${batch.offsetNext}, its entries end at ${offsetNext}`);
+      this.statements.batchPut.run(instance, row.offsetFirst, row.offsetNext, row.bytesBefore, timestampMs, row.skipped, batchChecksum(row));
+      committedInstance = instance;
+      timestampLastMs = timestampMs;
     }
     return { ...this.cursor, committedInstance, offsetNext, timestampLastMs, bytesTotal };
   }
@@ -547,8 +597,9 @@ export class SqliteLog implements LogStoreReader {
   /**
    * Applies the retention policy after the batches of one Ready: a pure function of the committed
    * batches and the policy, so every replica that runs the same policy truncates at the same
-   * offsets. Entries below the horizon go (their ids move to dedup_kept while still in the dedup
-   * window), and so do the batches and records of every instance whose entries are all gone.
+   * offsets. Entries below the horizon are gone for readers (their ids move to dedup_kept while
+   * still in the dedup window); the batches and records of every instance whose entries are all
+   * below it are deleted (a batch that straddles the horizon stays whole on disk).
    */
   private retain(cursor: Cursor): Cursor {
     const policy = this.retention;
@@ -567,7 +618,6 @@ export class SqliteLog implements LogStoreReader {
     horizon = Math.min(horizon, offsetNext);
     if (horizon === cursor.horizonOffset) return cursor;
     this.dedupKeep({ from: cursor.horizonOffset, to: horizon });
-    this.statements.entriesDropBelow.run(cursor.horizonOffset, horizon);
     const gone = this.statements.batchLastEndingBy.get(horizon);
     let compactedInstance = cursor.compactedInstance;
     if (gone !== undefined && gone.instance > compactedInstance) {
@@ -580,10 +630,9 @@ export class SqliteLog implements LogStoreReader {
 
   /** Moves the ids of entries in [from, to) into dedup_kept, keeping its newest dedupIdsMax. */
   private dedupKeep(range: { from: number; to: number }): void {
-    for (const row of this.statements.entriesWithIdIn.all(range.from, range.to)) {
-      const [offset, , id] = row;
-      assert(id !== null, 'entriesWithIdIn returned an entry without an id');
-      this.statements.dedupKeptPut.run(offset, id, dedupChecksum({ offset, id }));
+    for (const { offset, id } of this.entriesFrom(range.from)) {
+      if (offset >= range.to) break;
+      if (id !== undefined) this.statements.dedupKeptPut.run(offset, id, dedupChecksum({ offset, id }));
     }
     this.statements.dedupKeptTrim.run(this.dedupIdsMax - 1);
   }
@@ -639,26 +688,39 @@ function batchVerify(row: BatchRow): BatchRow {
     offsetNext: row.offset_next,
     bytesBefore: row.bytes_before,
     timestampMs: row.timestamp_ms,
+    skipped: row.skipped,
   });
   checksumVerify({ table: 'batches', key: `instance ${row.instance}`, stored: row.checksum, computed });
   return row;
 }
 
-function entryVerify(row: EntryRow): void {
-  const [offset, instance, id, key, timestampMs, data, checksum] = row;
-  const computed = entryChecksum({ offset, instance, id, key, timestampMs, data });
-  checksumVerify({ table: 'entries', key: `offset ${offset}`, stored: checksum, computed });
+/** The positions of a batch's proposed entries that got no offset, as 32-bit little-endian integers; null when none. */
+function skippedEncode(batch: CommittedBatch): Uint8Array | null {
+  const positions: number[] = [];
+  batch.results.forEach((result, position) => {
+    if (result.status !== 'ok') positions.push(position);
+  });
+  assert(batch.entries.length + positions.length === batch.results.length, `batch ${batch.instance}: entries and results disagree`);
+  if (positions.length === 0) return null;
+  const bytes = Buffer.alloc(4 * positions.length);
+  positions.forEach((position, at) => bytes.writeUInt32LE(position, 4 * at));
+  return bytes;
 }
 
-function entryFromRow(row: EntryRow): CommittedEntry {
-  const entry: { -readonly [K in keyof CommittedEntry]: CommittedEntry[K] } = {
-    offset: row[0],
-    data: bytesPlain(row[5]),
-    timestampMs: row[4],
-  };
-  if (row[2] !== null) entry.id = row[2];
-  if (row[3] !== null) entry.key = row[3];
-  return entry;
+function skippedDecode(bytes: Buffer | null): number[] {
+  if (bytes === null) return [];
+  const positions: number[] = [];
+  for (let at = 0; at + 4 <= bytes.byteLength; at += 4) positions.push(bytes.readUInt32LE(at));
+  return positions;
+}
+
+/** A committed entry as the Learner makes it: the proposed entry without its condition, at its offset. */
+function committedEntryOf(options: { entry: Entry; offset: number; timestampMs: number }): CommittedEntry {
+  const { entry, offset, timestampMs } = options;
+  const committed: { -readonly [K in keyof CommittedEntry]: CommittedEntry[K] } = { offset, data: entry.data, timestampMs };
+  if (entry.id !== undefined) committed.id = entry.id;
+  if (entry.key !== undefined) committed.key = entry.key;
+  return committed;
 }
 
 /** A plain Uint8Array view of a Buffer (no copy), so stored bytes compare equal to the originals. */

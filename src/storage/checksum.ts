@@ -1,29 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { CorruptionError } from './CorruptionError.js';
 
-/** The columns of one committed entry that its checksum covers. */
-export interface EntryColumns {
-  readonly offset: number;
-  readonly instance: number;
-  readonly id: string | null;
-  readonly key: string | null;
-  readonly timestampMs: number;
-  readonly data: Uint8Array;
-}
-
-/**
- * CRC32 over every column of an entry. The header gives each string's length (-1 when absent)
- * before the strings themselves, so no two different rows hash the same header text.
- */
-export function entryChecksum(entry: EntryColumns): number {
-  const idLength = entry.id === null ? -1 : entry.id.length;
-  const keyLength = entry.key === null ? -1 : entry.key.length;
-  const header =
-    `e1|${entry.offset}|${entry.instance}|${entry.timestampMs}|${idLength}|${keyLength}|` +
-    `${entry.id ?? ''}${entry.key ?? ''}`;
-  return crc32(entry.data, crc32(header));
-}
-
 /** The columns of one instance record that its row checksum covers (the value by its own CRC). */
 export interface RecordColumns {
   readonly instance: number;
@@ -45,9 +22,21 @@ export function recordChecksum(record: RecordColumns): number {
   );
 }
 
-/** CRC32 over a batches row. */
-export function batchChecksum(batch: { instance: number; offsetFirst: number; offsetNext: number; bytesBefore: number; timestampMs: number }): number {
-  return crc32(`b1|${batch.instance}|${batch.offsetFirst}|${batch.offsetNext}|${batch.bytesBefore}|${batch.timestampMs}`);
+/** The columns of one batches row that its checksum covers. */
+export interface BatchColumns {
+  readonly instance: number;
+  readonly offsetFirst: number;
+  readonly offsetNext: number;
+  readonly bytesBefore: number;
+  readonly timestampMs: number;
+  /** The positions in the value of the entries that got no offset, or null when every one did. */
+  readonly skipped: Uint8Array | null;
+}
+
+/** CRC32 over a batches row, its skipped positions included (-1 when there are none). */
+export function batchChecksum(batch: BatchColumns): number {
+  const skipped = batch.skipped === null ? -1 : crc32(batch.skipped);
+  return crc32(`b2|${batch.instance}|${batch.offsetFirst}|${batch.offsetNext}|${batch.bytesBefore}|${batch.timestampMs}|${skipped}`);
 }
 
 /** CRC32 over a dedup_kept row. */

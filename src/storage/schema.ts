@@ -1,16 +1,18 @@
 import type Database from 'better-sqlite3';
 
 /** Bumped whenever a table or a stored encoding changes; open() refuses any other version. */
-export const schemaVersion = 2;
+export const schemaVersion = 3;
 
 /**
  * meta: checksummed integers (schema_version, epoch, the hard state, the learner cursor).
  * records: one InstanceRecord per instance, its value msgpack-encoded and last in the row, so
  * reading or rewriting a row's head (ballot, chosen mark) leaves the value's overflow pages alone.
- * entries: committed entries by offset.
- * entries_with_id serves the dedup window: the newest entries that carry a client id.
- * batches: one row per committed batch still retained (where it starts and ends, the entry bytes
- * committed before it, the leader's timestamp), from which the retention horizon is computed.
+ * batches: one row per committed batch still retained: where its offsets start and end, the entry
+ * bytes committed before it, the leader's timestamp, and the positions of the value's entries that
+ * got no offset (a duplicate id or a stale expected offset; NULL when none). The entries
+ * themselves are the chosen value in its record, stored once: a committed batch is its record's
+ * value minus the skipped positions, at offsets from offset_first. batches_by_offset finds the
+ * batch that holds an offset; the retention horizon is computed from the other two indexes.
  * dedup_kept: client ids of entries that retention removed while they are still in the dedup
  * window, so the window survives truncation and restarts identically on every replica.
  */
@@ -30,24 +32,16 @@ const tablesSql = `
     checksum INTEGER NOT NULL,
     value BLOB NOT NULL
   );
-  CREATE TABLE IF NOT EXISTS entries (
-    "offset" INTEGER PRIMARY KEY,
-    instance INTEGER NOT NULL,
-    id TEXT,
-    "key" TEXT,
-    timestamp_ms INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    checksum INTEGER NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS entries_with_id ON entries ("offset") WHERE id IS NOT NULL;
   CREATE TABLE IF NOT EXISTS batches (
     instance INTEGER PRIMARY KEY,
     offset_first INTEGER NOT NULL,
     offset_next INTEGER NOT NULL,
     bytes_before INTEGER NOT NULL,
     timestamp_ms INTEGER NOT NULL,
+    skipped BLOB,
     checksum INTEGER NOT NULL
   );
+  CREATE INDEX IF NOT EXISTS batches_by_offset ON batches (offset_next);
   CREATE INDEX IF NOT EXISTS batches_by_bytes ON batches (bytes_before);
   CREATE INDEX IF NOT EXISTS batches_by_time ON batches (timestamp_ms);
   CREATE TABLE IF NOT EXISTS dedup_kept (

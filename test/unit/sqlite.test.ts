@@ -20,7 +20,7 @@ import {
   type InstanceRecord,
   type Value,
 } from '../../src/log/types.js';
-import { metaChecksum } from '../../src/storage/checksum.js';
+import { batchChecksum, metaChecksum } from '../../src/storage/checksum.js';
 import { CorruptionError } from '../../src/storage/CorruptionError.js';
 import { BeforeHorizonError, SqliteLog, type PersistInput } from '../../src/storage/SqliteLog.js';
 import { retentionText, type RetentionPolicy } from '../../src/snapshot/RetentionPolicy.js';
@@ -48,14 +48,22 @@ function randomValue(random: SeededRandom, options: { valueId: string; idPool: n
   return { valueId: options.valueId, entries, timestampMs: 1_000 + random.int(0, 500) * 10 };
 }
 
+/** The chosen value each test batch came from, so recordOf() can store it whole. */
+const valueOfBatch = new WeakMap<CommittedBatch, Value>();
+
 /** Batches as the Learner releases them (offsets, dedup and monotonic timestamps included). */
 function batchesFromLearner(options: { seed: number; valuesCount: number; idPool: number; dedupIdsMax: number }): CommittedBatch[] {
   const random = new SeededRandom(options.seed);
   const learner = new Learner(learnerStateEmpty, { dedupIdsMax: options.dedupIdsMax });
+  const values: Value[] = [];
   for (let instance = 1; instance <= options.valuesCount; instance++) {
-    learner.add(instance, randomValue(random, { valueId: `v${instance}`, idPool: options.idPool }));
+    const value = randomValue(random, { valueId: `v${instance}`, idPool: options.idPool });
+    values.push(value);
+    learner.add(instance, value);
   }
-  return learner.release();
+  const batches = learner.release();
+  batches.forEach((batch, index) => valueOfBatch.set(batch, values[index]!));
+  return batches;
 }
 
 /** `count` batches of `entriesPerBatch` entries of `dataBytes` bytes, each with a client id. */
@@ -81,10 +89,16 @@ function batchesBulk(options: {
   return batches;
 }
 
+/** The record of a batch's value: its chosen value when the test has it, else one rebuilt from its entries. */
 function recordOf(batch: CommittedBatch, chosen: boolean): InstanceRecord {
   const entries = batch.entries.map((entry): Entry => (entry.id === undefined ? { data: entry.data } : { data: entry.data, id: entry.id }));
-  const value: Value = { valueId: batch.valueId, entries, timestampMs: batch.timestampMs };
+  const value: Value = valueOfBatch.get(batch) ?? { valueId: batch.valueId, entries, timestampMs: batch.timestampMs };
   return { instance: batch.instance, ballot: { round: 1, replica: 1 }, chosen, value };
+}
+
+/** A Ready that commits `batches`: each with its chosen mark, which a committed batch needs. */
+function committedReady(batches: readonly CommittedBatch[]): PersistInput {
+  return { ...noWrites, records: batches.map((batch) => recordOf(batch, true)), committed: batches };
 }
 
 describe('SqliteLog: opening', () => {
@@ -124,7 +138,7 @@ describe('SqliteLog: opening', () => {
     const checksum = metaChecksum({ key: 'schema_version', value: 99 });
     raw.prepare("UPDATE meta SET value = 99, checksum = ? WHERE key = 'schema_version'").run(checksum);
     raw.close();
-    assert.throws(() => SqliteLog.open({ path, dedupIdsMax: 10 }), /schema_version 99, this build reads 2/);
+    assert.throws(() => SqliteLog.open({ path, dedupIdsMax: 10 }), /schema_version 99, this build reads 3/);
   });
 
   it('epochNext starts at 1 and keeps increasing across reopens', () => {
@@ -210,7 +224,7 @@ describe('SqliteLog: committed entries and the learner state', () => {
       const chunk = batches.slice(next, next + random.int(1, 5));
       next += chunk.length;
       for (const batch of chunk) machine.apply(batch);
-      log.persist({ ...noWrites, committed: chunk });
+      log.persist(committedReady(chunk));
       assert.deepEqual(log.learnerState(), machine.learnerState(), `after batch ${next}`);
       if (chunks % 40 === 39) {
         log.close();
@@ -224,6 +238,10 @@ describe('SqliteLog: committed entries and the learner state', () => {
     assert.equal(log.entryCount, machine.entries.length);
     assert.equal(log.committedInstance, 600);
     assert.deepEqual(log.readEntries({ from: 0, limit: 1e6 }), machine.entries);
+    log.close();
+    log = SqliteLog.open({ path, dedupIdsMax, cachedBytesMax: 0 });
+    assert.deepEqual(log.learnerState(), machine.learnerState(), 'decoded from disk, nothing cached');
+    assert.deepEqual(log.readEntries({ from: 0, limit: 1e6 }), machine.entries, 'decoded from disk, nothing cached');
     assert.deepEqual(log.readEntries({ from: 10, limit: 5 }), machine.entries.slice(10, 15));
     assert.deepEqual(log.readEntries({ from: machine.entries.length, limit: 5 }), []);
     log.close();
@@ -242,7 +260,7 @@ describe('SqliteLog: committed entries and the learner state', () => {
     values.forEach((value, index) => {
       learner.add(index + 1, value);
       const batches = learner.release();
-      log.persist({ ...noWrites, committed: batches });
+      log.persist({ ...noWrites, records: [{ instance: index + 1, ballot: { round: 1, replica: 1 }, chosen: true, value }], committed: batches });
       released.push(...batches);
       if (index % 7 === 0) learner = new Learner(log.learnerState(), { dedupIdsMax });
     });
@@ -258,28 +276,32 @@ describe('SqliteLog: persist() atomicity', () => {
     const [first, second] = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 2, entriesPerBatch: 3, dataBytes: 10 });
     assert.ok(first !== undefined && second !== undefined);
     const hardState: HardState = { promised: { round: 3, replica: 1 }, roundMax: 3 };
-    const ready = (committed: CommittedBatch[]): PersistInput => ({ hardState, records: [recordOf(first, true)], committed, mustSync: true });
+    const ready = (committed: CommittedBatch[]): PersistInput => ({ hardState, records: [recordOf(first, true), recordOf(second, true)], committed, mustSync: true });
     assert.throws(() => log.persist(ready([second])), /batch 2 persisted after 0/);
     const shifted = { ...first, entries: first.entries.map((entry) => ({ ...entry, offset: entry.offset + 1 })), offsetNext: 4 };
     assert.throws(() => log.persist(ready([shifted])), /offset 1, expected 0/);
     assert.throws(() => log.persist(ready([{ ...first, offsetNext: 5 }])), /offsetNext 5, its entries end at 3/);
     assert.throws(() => log.persist(ready([first, first])), /batch 1 persisted after 1/);
+    assert.throws(() => log.persist({ ...ready([first]), records: [recordOf(first, false)] }), /batch 1: no chosen record of 1.1:1/);
+    const other = { ...recordOf(first, true), value: { ...recordOf(first, true).value, valueId: '2.1:1' } };
+    assert.throws(() => log.persist({ ...ready([first]), records: [other] }), /batch 1: no chosen record of 1.1:1/);
     assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0, rebuilding: true }, 'a new store rebuilds before it votes');
     assert.equal(log.instanceMax(), 0);
     assert.deepEqual([log.entryCount, log.offsetNext, log.committedInstance], [0, 0, 0]);
     log.persist(ready([first, second]));
-    assert.deepEqual([log.entryCount, log.offsetNext, log.committedInstance, log.instanceMax()], [6, 6, 2, 1]);
+    assert.deepEqual([log.entryCount, log.offsetNext, log.committedInstance, log.instanceMax()], [6, 6, 2, 2]);
     log.close();
   });
 });
 
 describe('SqliteLog: checksums', () => {
-  it('detects a flipped byte in an entry, a record and a meta row, naming the table and key', () => {
+  it('detects a flipped byte in a record, a batch row and a meta row, naming the table and key', () => {
     const path = pathFresh();
     const log = SqliteLog.open({ path, dedupIdsMax: 100 });
     const batches = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 3, entriesPerBatch: 4, dataBytes: 16 });
     const hardState: HardState = { promised: { round: 2, replica: 1 }, roundMax: 2 };
     log.persist({ hardState, records: batches.map((b) => recordOf(b, true)), committed: batches, mustSync: true });
+    log.close();
     const raw = new Database(path);
     const flip = (sql: { select: string; update: string; key: number }): void => {
       const row = raw.prepare<[number], { blob: Buffer }>(sql.select).get(sql.key);
@@ -287,21 +309,54 @@ describe('SqliteLog: checksums', () => {
       row.blob[row.blob.length - 1]! ^= 0x01;
       raw.prepare(sql.update).run(row.blob, sql.key);
     };
-    flip({ select: 'SELECT data AS blob FROM entries WHERE "offset" = ?', update: 'UPDATE entries SET data = ? WHERE "offset" = ?', key: 5 });
+    // Offsets 4 to 7 are instance 2's value: reads, the dedup window and fetches all find the flip.
+    flip({ select: 'SELECT value AS blob FROM records WHERE instance = ?', update: 'UPDATE records SET value = ? WHERE instance = ?', key: 2 });
     const corrupt = (table: string, key: string) => (error: unknown) =>
       error instanceof CorruptionError && error.table === table && error.key === key && /checksum mismatch/.test(error.message);
-    assert.throws(() => log.readEntries({ from: 0, limit: 100 }), corrupt('entries', 'offset 5'));
-    assert.throws(() => log.learnerState(), corrupt('entries', 'offset 5'), 'the dedup window reads it too');
-    assert.equal(log.readEntries({ from: 6, limit: 100 }).length, 6);
-    raw.prepare('UPDATE entries SET instance = 1 WHERE "offset" = 9').run();
-    assert.throws(() => log.readEntries({ from: 6, limit: 100 }), corrupt('entries', 'offset 9'), 'the checksum covers the instance');
-    flip({ select: 'SELECT value AS blob FROM records WHERE instance = ?', update: 'UPDATE records SET value = ? WHERE instance = ?', key: 2 });
-    assert.throws(() => log.records({ instanceFrom: 1, instanceTo: 3, recordsMax: 10 }), corrupt('records', 'instance 2'));
-    assert.equal(log.records({ instanceFrom: 3, instanceTo: 3, recordsMax: 10 }).length, 1);
+    const reopened = (): SqliteLog => SqliteLog.open({ path, dedupIdsMax: 100, cachedBytesMax: 0 });
+    const reader = reopened();
+    assert.throws(() => reader.readEntries({ from: 0, limit: 100 }), corrupt('records', 'instance 2'));
+    assert.throws(() => reader.learnerState(), corrupt('records', 'instance 2'), 'the dedup window reads it too');
+    assert.throws(() => reader.records({ instanceFrom: 1, instanceTo: 3, recordsMax: 10 }), corrupt('records', 'instance 2'));
+    assert.equal(reader.records({ instanceFrom: 3, instanceTo: 3, recordsMax: 10 }).length, 1);
+    assert.deepEqual(reader.readEntries({ from: 8, limit: 100 }), batches[2]!.entries);
+    raw.prepare('UPDATE batches SET offset_first = 7 WHERE instance = 3').run();
+    assert.throws(() => reader.readEntries({ from: 8, limit: 100 }), corrupt('batches', 'instance 3'), 'the checksum covers the batch row');
+    reader.close();
     raw.prepare("UPDATE meta SET value = value + 1 WHERE key = 'round_max'").run();
-    assert.throws(() => log.hardState(), corrupt('meta', 'round_max'));
+    assert.throws(() => reopened(), corrupt('meta', 'round_max'), 'open reads the hard state');
     raw.close();
+  });
+
+  it('a committed batch is its record minus the skipped positions: a record that disagrees is corruption', () => {
+    const path = pathFresh();
+    const log = SqliteLog.open({ path, dedupIdsMax: 100 });
+    const batches = batchesFromLearner({ seed: 5, valuesCount: 80, idPool: 30, dedupIdsMax: 100 });
+    const refused = batches.find((batch) => batch.entries.length > 0 && batch.results.some((r) => r.status !== 'ok'));
+    assert.ok(refused !== undefined, 'some batch has a duplicate or a conflict');
+    log.persist(committedReady(batches));
+    const expected = log.readEntries({ from: 0, limit: 1e6 });
     log.close();
+    const reader = SqliteLog.open({ path, dedupIdsMax: 100, cachedBytesMax: 0 });
+    assert.deepEqual(reader.readEntries({ from: 0, limit: 1e6 }), expected, 'read from disk as written');
+    const raw = new Database(path);
+    raw.prepare('UPDATE batches SET skipped = NULL WHERE instance = ?').run(refused.instance);
+    const recomputed = batchChecksum({
+      instance: refused.instance,
+      offsetFirst: refused.offsetNext - refused.entries.length,
+      offsetNext: refused.offsetNext,
+      bytesBefore: raw.prepare<[number], { b: number }>('SELECT bytes_before AS b FROM batches WHERE instance = ?').get(refused.instance)!.b,
+      timestampMs: refused.timestampMs,
+      skipped: null,
+    });
+    raw.prepare('UPDATE batches SET checksum = ? WHERE instance = ?').run(recomputed, refused.instance);
+    raw.close();
+    const from = refused.offsetNext - refused.entries.length;
+    assert.throws(
+      () => reader.readEntries({ from, limit: 1e6 }),
+      (error: unknown) => error instanceof CorruptionError && error.table === 'batches' && error.key === `instance ${refused.instance}`,
+    );
+    reader.close();
   });
 });
 
@@ -318,13 +373,13 @@ describe('SqliteLog: throughput', () => {
       const entriesPerSecond = Math.round(entries / seconds).toLocaleString('en');
       console.log(`sqlite ${label}: ${entriesPerSecond} entries/s, ${Math.round(readies.length / seconds)} transactions/s`);
     };
-    measure('entries only', batches.slice(0, transactions).map((batch) => ({ ...noWrites, committed: [batch] })));
+    measure('chosen record + batch', batches.slice(0, transactions).map((batch) => committedReady([batch])));
     const full = batches.slice(transactions).map((batch, index): PersistInput => {
-      const previous = batches[transactions + index - 1];
-      const records = [recordOf(batch, false), ...(previous === undefined ? [] : [recordOf(previous, true)])];
+      const next = batches[transactions + index + 1];
+      const records = [...(next === undefined ? [] : [recordOf(next, false)]), recordOf(batch, true)];
       return { hardState: { promised: { round: 1, replica: 1 }, roundMax: 1 }, records, committed: [batch], mustSync: true };
     });
-    measure('full Ready (accepted record + chosen mark + entries + hard state)', full);
+    measure('full Ready (the next value accepted + this one chosen and committed + hard state)', full);
     const started = performance.now();
     const state = log.learnerState();
     console.log(`sqlite learnerState() with a ${state.dedup.length}-id window: ${Math.round(performance.now() - started)} ms`);
@@ -443,7 +498,7 @@ describe('SqliteLog: retention', () => {
         const slice = batches.slice(next, next + 1 + (chunk % 4));
         next += slice.length;
         for (const batch of slice) machine.apply(batch);
-        log.persist({ ...noWrites, committed: slice });
+        log.persist(committedReady(slice));
         horizon = horizonModel(batches.slice(0, next), policy, horizon);
         assert.equal(log.horizonOffset, horizon, `horizon after batch ${next}`);
         assert.deepEqual(log.learnerState(), machine.learnerState(), `learner state after batch ${next}`);
@@ -455,6 +510,10 @@ describe('SqliteLog: retention', () => {
       }
       assert.ok(horizon > 0, 'the policy truncated something');
       assert.deepEqual(log.readEntries({ from: horizon, limit: 1e6 }), machine.entries.slice(horizon));
+      log.close();
+      log = SqliteLog.open({ path, dedupIdsMax, retention: policy, cachedBytesMax: 0 });
+      assert.deepEqual(log.readEntries({ from: horizon, limit: 1e6 }), machine.entries.slice(horizon), 'decoded from disk');
+      assert.deepEqual(log.learnerState(), machine.learnerState(), 'decoded from disk');
       assert.throws(() => log.readPage({ from: horizon - 1, entriesMax: 10, bytesMax: 1e6 }), (error: unknown) => {
         assert.ok(error instanceof BeforeHorizonError);
         assert.equal(error.offsetFirst, horizon);

@@ -1,0 +1,65 @@
+import { assert } from '../log/assert.js';
+import type { CommittedEntry } from '../log/types.js';
+
+/** The committed entries of one batch: offsets offsetFirst up to offsetNext (exclusive), in order. */
+export interface DecodedBatch {
+  readonly instance: number;
+  readonly offsetFirst: number;
+  readonly offsetNext: number;
+  readonly entries: readonly CommittedEntry[];
+}
+
+/** What one cached entry counts for, beyond its data: the object and its id and key. */
+const entryOverheadBytes = 64;
+
+/**
+ * The batches written or read lately, as committed entries, so the live tail and a replay that
+ * pages through a batch decode it once, not once per page. Least recently used out first, at most
+ * `bytesMax` in all (a batch larger than that is never kept).
+ */
+export class BatchCache {
+  private readonly batches = new Map<number, { batch: DecodedBatch; bytes: number }>();
+  private bytesHeld = 0;
+
+  constructor(private readonly bytesMax: number) {
+    assert(Number.isSafeInteger(bytesMax) && bytesMax >= 0, `BatchCache bytesMax ${bytesMax}`);
+  }
+
+  get(instance: number): DecodedBatch | undefined {
+    const held = this.batches.get(instance);
+    if (held === undefined) return undefined;
+    this.batches.delete(instance);
+    this.batches.set(instance, held);
+    return held.batch;
+  }
+
+  put(batch: DecodedBatch): void {
+    assert(batch.entries.length === batch.offsetNext - batch.offsetFirst, `cached batch ${batch.instance}: entries and offsets disagree`);
+    this.drop(batch.instance);
+    let bytes = 0;
+    for (const entry of batch.entries) bytes += entry.data.byteLength + entryOverheadBytes;
+    if (bytes > this.bytesMax) return;
+    this.batches.set(batch.instance, { batch, bytes });
+    this.bytesHeld += bytes;
+    for (const [instance] of this.batches) {
+      if (this.bytesHeld <= this.bytesMax) break;
+      this.drop(instance);
+    }
+  }
+
+  /** Forgets every batch up to and including `instance` (compacted away). */
+  dropThrough(instance: number): void {
+    for (const held of [...this.batches.keys()]) if (held <= instance) this.drop(held);
+  }
+
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  private drop(instance: number): void {
+    const held = this.batches.get(instance);
+    if (held === undefined) return;
+    this.batches.delete(instance);
+    this.bytesHeld -= held.bytes;
+  }
+}
