@@ -33,6 +33,8 @@ interface InFlight {
   readonly value: Value;
   readonly acceptedBy: Set<ReplicaId>;
   sentTick: number;
+  /** Ticks until the next retransmission: doubles after each one, up to acceptRetryTicksMax. */
+  retryTicks: number;
 }
 
 interface Preparing {
@@ -252,8 +254,12 @@ export class Proposer {
       if (tick - this.preparing.sentTick >= limits.prepareRetryTicks) this.resendPrepares(this.preparing, tick);
     }
     if (this.phaseNow === 'leading') {
+      // Backing off matters under overload: acceptors that are slow to persist would otherwise be
+      // sent the whole window again every acceptRetryTicks, and fall further behind decoding it.
       for (const [instance, flight] of this.inflight) {
-        if (tick - flight.sentTick >= limits.acceptRetryTicks) this.sendAccept(instance, flight, tick);
+        if (tick - flight.sentTick < flight.retryTicks) continue;
+        this.sendAccept(instance, flight, tick);
+        flight.retryTicks = Math.min(2 * flight.retryTicks, limits.acceptRetryTicksMax);
       }
       if (tick - this.noticeSentTick >= limits.heartbeatTicks) this.flushNotice(tick, true);
     }
@@ -314,7 +320,7 @@ export class Proposer {
 
   private start(instance: number, value: Value): void {
     assert(!this.inflight.has(instance), `instance ${instance} proposed twice in one ballot`);
-    const flight: InFlight = { value, acceptedBy: new Set(), sentTick: 0 };
+    const flight: InFlight = { value, acceptedBy: new Set(), sentTick: 0, retryTicks: this.options.limits.acceptRetryTicks };
     this.inflight.set(instance, flight);
     this.sendAccept(instance, flight, this.tickNow);
   }

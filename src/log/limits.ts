@@ -29,7 +29,9 @@ export interface PaxosLimits {
   /** Client ids remembered for deduplication. */
   readonly dedupIdsMax: number;
   readonly heartbeatTicks: number;
+  /** An accept still short of a quorum is sent again after acceptRetryTicks, then twice as long each time, up to acceptRetryTicksMax. */
   readonly acceptRetryTicks: number;
+  readonly acceptRetryTicksMax: number;
   readonly prepareRetryTicks: number;
   /** A Phase 1 that has no quorum by then is abandoned. */
   readonly prepareTicksMax: number;
@@ -55,6 +57,7 @@ export const paxosLimitsDefault: PaxosLimits = Object.freeze({
   dedupIdsMax: 100_000,
   heartbeatTicks: 5,
   acceptRetryTicks: 10,
+  acceptRetryTicksMax: 80,
   prepareRetryTicks: 10,
   prepareTicksMax: 40,
   fetchRetryTicks: 10,
@@ -70,5 +73,6 @@ export function paxosLimitsCheck(limits: PaxosLimits): PaxosLimits {
   assert(limits.promiseBytesMax >= limits.batchBytesMax && limits.fetchBytesMax >= limits.batchBytesMax, 'a page must hold one batch');
   assert(limits.commitNoticeInstancesMax >= limits.inflightInstancesMax, 'commitNoticeInstancesMax < window');
   assert(limits.acceptAheadInstancesMax >= limits.inflightInstancesMax, 'acceptAheadInstancesMax < window');
+  assert(limits.acceptRetryTicksMax >= limits.acceptRetryTicks, 'acceptRetryTicksMax < acceptRetryTicks');
   return limits;
 }

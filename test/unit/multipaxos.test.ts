@@ -53,6 +53,26 @@ describe('MultiPaxos core', () => {
     assert.equal(cluster.core(1).status().queuedProposals, 2);
   });
 
+  it('sends an unanswered accept again after acceptRetryTicks, then backs off twice as long each time up to acceptRetryTicksMax', () => {
+    const cluster = leaderOf(new TestCluster(3, { acceptRetryTicks: 10, acceptRetryTicksMax: 80 }));
+    let tickNow = 0;
+    const sentAtTicks: number[] = [];
+    cluster.dropIf = (_from, envelope) => {
+      if (envelope.message.type !== 'accept' || envelope.to === 1) return false;
+      if (envelope.to === 2) sentAtTicks.push(tickNow);
+      return true;
+    };
+    cluster.propose(1, [entry('lost')]);
+    cluster.settle();
+    for (tickNow = 1; tickNow <= 400; tickNow++) cluster.tick();
+    const gaps = sentAtTicks.slice(1).map((at, index) => at - sentAtTicks[index]!);
+    assert.deepEqual(gaps, [10, 20, 40, 80, 80, 80, 80], `accepts to replica 2 at ticks ${sentAtTicks.join(', ')}`);
+    cluster.dropIf = null;
+    cluster.tick(80);
+    assert.equal(cluster.core(1).committedInstance, 1, 'the retransmission gets through once the loss ends');
+    assert.equal(assertLogsAgree(cluster).length, 1);
+  });
+
   it('takes accepted replies in any order and releases batches in instance order', () => {
     const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4 }));
     for (let i = 0; i < 4; i++) cluster.propose(1, [entry(`e${i}`)]);
