@@ -90,6 +90,8 @@ export class MultiPaxos {
   private probeSentTick = Number.NEGATIVE_INFINITY;
   /** The highest instance peers announced as chosen or committed. */
   private announcedMax = 0;
+  /** The tail publisher the newest commit notice named, with that notice's ballot. */
+  private tailNamed: { readonly replica: ReplicaId; readonly ballot: Ballot } | null = null;
   private readyOutstanding: { committedInstance: number } | null = null;
 
   constructor(private readonly options: MultiPaxosOptions) {
@@ -167,6 +169,15 @@ export class MultiPaxos {
 
   learnerState(): LearnerState {
     return this.learner.state();
+  }
+
+  /**
+   * This replica publishes the plain live tail: the newest commit notice (of the highest ballot)
+   * named it. During a change of leader or publisher, entries may go unpublished or be published
+   * twice; the tail is best effort, and its offsets show both (docs/PROTOCOL.md).
+   */
+  get isTailPublisher(): boolean {
+    return this.tailNamed?.replica === this.id;
   }
 
   /** The replica believed to lead, or null. */
@@ -345,6 +356,9 @@ export class MultiPaxos {
   private onCommit(message: CommitMessage): void {
     this.proposer.observeRound(message.ballot.round);
     this.heardLeader(message.from, message.ballot);
+    if (this.tailNamed === null || ballotCompare(message.ballot, this.tailNamed.ballot) >= 0) {
+      this.tailNamed = { replica: message.tailPublisher, ballot: message.ballot };
+    }
     for (const { instance, valueId } of message.chosen) {
       if (this.learner.isChosen(instance)) continue;
       const record = this.acceptor.record(instance);

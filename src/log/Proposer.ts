@@ -67,6 +67,10 @@ export class Proposer {
   private readonly recovery: Array<{ instance: number; value: Value }> = [];
   private readonly queue: Queued[] = [];
   private noticePending: Array<{ instance: number; valueId: string }> = [];
+  /** The tick each follower last answered an accept: who is alive and at the head of the log. */
+  private readonly followerHeardTick = new Map<ReplicaId, number>();
+  /** Named in every commit notice; this replica itself until a follower has answered. */
+  private tailPublisher: ReplicaId;
   private noticeSentTick = 0;
   private tickNow = 0;
 
@@ -78,7 +82,9 @@ export class Proposer {
       readonly effects: Effects;
       readonly host: ProposerHost;
     },
-  ) {}
+  ) {
+    this.tailPublisher = options.id;
+  }
 
   get phase(): ProposerPhase {
     return this.phaseNow;
@@ -189,6 +195,7 @@ export class Proposer {
     const flight = this.inflight.get(message.instance);
     if (flight === undefined) return;
     flight.acceptedBy.add(message.from);
+    if (message.from !== this.options.id) this.followerHeardTick.set(message.from, this.tickNow);
     if (flight.acceptedBy.size < this.quorum) return;
     this.chosen(message.instance, flight.value);
   }
@@ -280,6 +287,7 @@ export class Proposer {
     if (this.phaseNow !== 'leading' || this.ballotNow === null) return;
     if (this.noticePending.length === 0 && !always) return;
     const max = this.options.limits.commitNoticeInstancesMax;
+    const tailPublisher = this.tailPublisherChoose(tick);
     do {
       const chosen = this.noticePending.splice(0, max);
       this.options.effects.broadcast({
@@ -288,9 +296,24 @@ export class Proposer {
         ballot: this.ballotNow,
         chosen,
         committedInstance: this.options.host.committedInstance,
+        tailPublisher,
       });
     } while (this.noticePending.length > 0);
     this.noticeSentTick = tick;
+  }
+
+  /**
+   * The replica to publish the plain live tail: the current one while the leader hears from it (or
+   * from nobody: an idle log commits nothing to publish), else the lowest-id follower heard lately.
+   * A single replica publishes its own.
+   */
+  private tailPublisherChoose(tick: number): ReplicaId {
+    const silenceTicks = this.options.limits.tailPublisherSilenceTicks;
+    const heard = (peer: ReplicaId): boolean => tick - (this.followerHeardTick.get(peer) ?? Number.NEGATIVE_INFINITY) <= silenceTicks;
+    if (this.tailPublisher !== this.options.id && heard(this.tailPublisher)) return this.tailPublisher;
+    const candidates = this.options.peers.filter((peer) => peer !== this.options.id && heard(peer));
+    if (candidates.length > 0) this.tailPublisher = Math.min(...candidates);
+    return this.tailPublisher;
   }
 
   /** Fills the pipeline window: recovered instances first, then queued client batches. */

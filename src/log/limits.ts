@@ -32,6 +32,8 @@ export interface PaxosLimits {
   /** An accept still short of a quorum is sent again after acceptRetryTicks, then twice as long each time, up to acceptRetryTicksMax. */
   readonly acceptRetryTicks: number;
   readonly acceptRetryTicksMax: number;
+  /** The tail publisher changes when the leader has not heard from it for this long (and has from another follower). */
+  readonly tailPublisherSilenceTicks: number;
   readonly prepareRetryTicks: number;
   /** A Phase 1 that has no quorum by then is abandoned. */
   readonly prepareTicksMax: number;
@@ -58,6 +60,7 @@ export const paxosLimitsDefault: PaxosLimits = Object.freeze({
   heartbeatTicks: 5,
   acceptRetryTicks: 10,
   acceptRetryTicksMax: 80,
+  tailPublisherSilenceTicks: 20,
   prepareRetryTicks: 10,
   prepareTicksMax: 40,
   fetchRetryTicks: 10,

@@ -60,6 +60,11 @@ export interface CommitMessage {
   readonly ballot: Ballot;
   readonly chosen: ReadonlyArray<{ readonly instance: number; readonly valueId: string }>;
   readonly committedInstance: number;
+  /**
+   * The replica that publishes the plain live tail (docs/PROTOCOL.md): a follower the leader heard
+   * from lately, so the leader's loop does not carry a NATS message per committed entry.
+   */
+  readonly tailPublisher: ReplicaId;
 }
 
 /** A request for chosen values from `instanceFrom` on. */

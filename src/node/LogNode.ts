@@ -255,6 +255,7 @@ export class LogNode {
     const serving = replica.isServing && !this.stopping;
     this.client.serve(serving);
     this.plain.serve(serving);
+    this.plain.publishTail(replica.isTailPublisher && !this.stopping);
     if (!replica.hasReady()) return;
     const ready = replica.ready();
     this.send(ready.leaseMessages);
@@ -452,6 +453,7 @@ export class LogNode {
       log: this.log,
       id: this.id,
       serving: replica.isServing,
+      publishesTail: replica.isTailPublisher,
       phase: status.phase,
       ballot: status.ballot,
       promised: status.promised,

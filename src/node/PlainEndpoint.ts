@@ -30,12 +30,13 @@ function entryHeaders(entry: CommittedEntry): MsgHdrs {
 /**
  * paxlog for any NATS client, without paxlog's code or msgpack: appends are plain requests whose
  * body is the entry and whose headers carry id, key and expected offset; replay answers with one
- * message per entry; and the leader publishes every committed entry on a per-key subject.
+ * message per entry; and one replica, a follower the leader names, publishes every committed entry
+ * on a per-key subject.
  */
 export class PlainEndpoint {
   private readonly subscriptions: Subscription[] = [];
   private readonly publishes: LeaderSubscription;
-  private serving = false;
+  private tailing = false;
 
   constructor(private readonly options: PlainEndpointOptions) {
     this.publishes = new LeaderSubscription({ nc: options.nc, subject: publishSubject(options.log), log: options.log, onMessage: (msg) => this.onPublish(msg) });
@@ -47,13 +48,17 @@ export class PlainEndpoint {
   }
 
   serve(serving: boolean): void {
-    this.serving = serving;
     this.publishes.set(serving);
   }
 
-  /** The leader publishes each committed entry on its key's subject: the live tail. */
+  /** Whether this replica is the one the leader named to publish the live tail. */
+  publishTail(tailing: boolean): void {
+    this.tailing = tailing;
+  }
+
+  /** The tail publisher publishes each committed entry on its key's subject: the live tail. */
   committed(batch: CommittedBatch): void {
-    if (!this.serving) return;
+    if (!this.tailing) return;
     for (const entry of batch.entries) {
       this.options.nc.publish(entriesSubject(this.options.log, entry.key), entry.data, { headers: entryHeaders(entry) });
     }

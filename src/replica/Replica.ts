@@ -111,6 +111,11 @@ export class Replica {
     return this.lease?.isHolder ?? false;
   }
 
+  /** Publishes the plain live tail (see MultiPaxos.isTailPublisher). */
+  get isTailPublisher(): boolean {
+    return this.paxos.isTailPublisher;
+  }
+
   /** Serving: holds the lease (when there is an election) and has finished Phase 1. */
   get isServing(): boolean {
     return (this.lease === null || this.lease.isHolder) && this.paxos.phase === 'leading';

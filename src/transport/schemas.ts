@@ -109,6 +109,7 @@ export const paxosMessageSchemas = [
     ballot: ballotSchema,
     chosen: z.array(z.strictObject({ instance: instanceSchema, valueId: valueSchema.shape.valueId })).max(itemsMax),
     committedInstance: countSchema,
+    tailPublisher: replicaIdSchema,
   }),
   z.strictObject({ type: z.literal('fetch'), from: replicaIdSchema, instanceFrom: instanceSchema }),
   z.strictObject({

@@ -73,6 +73,32 @@ describe('MultiPaxos core', () => {
     assert.equal(assertLogsAgree(cluster).length, 1);
   });
 
+  it('names one tail publisher in its commit notices: a follower it hears from, another once that one falls silent', () => {
+    const publishers = (cluster: TestCluster): number[] => cluster.peers.filter((id) => cluster.core(id).isTailPublisher);
+    const cluster = leaderOf(new TestCluster(3, { tailPublisherSilenceTicks: 20 }));
+    cluster.propose(1, [entry('a')]);
+    cluster.settle();
+    assert.deepEqual(publishers(cluster), [2], 'the lowest-id follower that answered');
+    cluster.dropIf = (from, envelope) => from === 2 || envelope.to === 2;
+    cluster.propose(1, [entry('b')]);
+    cluster.tick(5);
+    assert.equal(cluster.core(1).committedInstance, 2);
+    assert.deepEqual(publishers(cluster), [2], 'not before 2 has been silent for tailPublisherSilenceTicks');
+    cluster.tick(20);
+    cluster.propose(1, [entry('c')]);
+    cluster.settle();
+    assert.deepEqual(publishers(cluster).filter((id) => id !== 2), [3], '3 took over; 2, cut off, no longer hears notices');
+    assert.equal(cluster.core(1).committedInstance, 3);
+    cluster.dropIf = null;
+    cluster.tick(100);
+    assert.deepEqual(publishers(cluster), [3], 'an idle log keeps its publisher, and 2 hears who it is');
+
+    const single = leaderOf(new TestCluster(1));
+    single.propose(1, [entry('alone')]);
+    single.settle();
+    assert.deepEqual(publishers(single), [1], 'a single replica publishes its own tail');
+  });
+
   it('takes accepted replies in any order and releases batches in instance order', () => {
     const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4 }));
     for (let i = 0; i < 4; i++) cluster.propose(1, [entry(`e${i}`)]);

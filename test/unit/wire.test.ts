@@ -58,7 +58,7 @@ const fixtures: Record<ReplicaMessage['type'], ReplicaMessage> = {
   accept: { type: 'accept', from: 1, ballot, instance: 11, value },
   accepted: { type: 'accepted', from: 1, ballot, instance: 11 },
   reject: { type: 'reject', from: 1, ballot: { round: 0, replica: 0 }, promised: ballot },
-  commit: { type: 'commit', from: 1, ballot, chosen: [{ instance: 11, valueId: '3.1:11' }], committedInstance: 10 },
+  commit: { type: 'commit', from: 1, ballot, chosen: [{ instance: 11, valueId: '3.1:11' }], committedInstance: 10, tailPublisher: 2 },
   fetch: { type: 'fetch', from: 1, instanceFrom: 11 },
   fetched: { type: 'fetched', from: 1, values: [{ instance: 11, value }, { instance: 12, value: noop }], committedInstance: 12, compactedInstance: 3 },
   'lease-prepare': { type: 'lease-prepare', from: 1, ballot: leaseBallot, position },
