@@ -26,7 +26,9 @@ describe('simulator: question 1, any replica may propose', () => {
 
   it('with clocks beyond the drift bound two replicas may hold the lease at once, yet the log stays agreed', () => {
     const log = violationLog();
-    const summary = runSeeds({ from: 400_001, seeds: 300, driftBeyondBound: true, onViolation: log.onViolation });
+    // 500 seeds: overlaps are rare, and how many a window of seeds shows moves with any change of
+    // timing in the cores (400,001-400,300 showed 4 after accept retransmissions began backing off).
+    const summary = runSeeds({ from: 400_001, seeds: 500, driftBeyondBound: true, onViolation: log.onViolation });
     assert.ok(summary.seedsWithLeaseOverlap >= 5, `seeds with two holders at once: ${summary.seedsWithLeaseOverlap}`);
     assert.deepEqual(log.lines, [], 'Paxos keeps even a stale leader safe');
   });
