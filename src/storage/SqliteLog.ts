@@ -275,7 +275,7 @@ export class SqliteLog implements LogStoreReader {
     for (;;) {
       const rows = this.statements.batchesBefore.all(before, batchesPerQueryMax);
       for (const row of rows) {
-        const { entries } = this.batchDecoded(row);
+        const { entries } = this.batchDecoded(row, { cache: false });
         for (let position = entries.length - 1; position >= 0; position--) {
           const entry = entries[position]!;
           if (entry.offset < this.cursor.horizonOffset || newest.length >= this.dedupIdsMax) return newest;
@@ -363,7 +363,7 @@ export class SqliteLog implements LogStoreReader {
     for (;;) {
       const rows = this.statements.batchesHolding.all(after, batchesPerQueryMax);
       for (const row of rows) {
-        const batch = this.batchDecoded(row);
+        const batch = this.batchDecoded(row, { cache: true });
         for (let position = Math.max(0, from - batch.offsetFirst); position < batch.entries.length; position++) yield batch.entries[position]!;
       }
       const last = rows[rows.length - 1];
@@ -375,8 +375,10 @@ export class SqliteLog implements LogStoreReader {
   /**
    * One committed batch's entries: from the cache, or decoded from its chosen value's record with
    * both rows' checksums verified, the skipped positions left out, and offsets from offset_first.
+   * Reads keep what they decode (`cache`); the dedup scan at open does not, so what is cached is
+   * what clients read or what was committed since.
    */
-  private batchDecoded(row: BatchRow): DecodedBatch {
+  private batchDecoded(row: BatchRow, options: { cache: boolean }): DecodedBatch {
     batchVerify(row);
     const cached = this.cache.get(row.instance);
     if (cached !== undefined) return cached;
@@ -395,7 +397,7 @@ export class SqliteLog implements LogStoreReader {
       throw new CorruptionError({ table: 'batches', key, detail: `its value holds ${entries.length} committed entries for offsets ${row.offset_first} to ${row.offset_next}` });
     }
     const batch = { instance: row.instance, offsetFirst: row.offset_first, offsetNext: row.offset_next, entries };
-    this.cache.put(batch);
+    if (options.cache) this.cache.put(batch);
     return batch;
   }
 
