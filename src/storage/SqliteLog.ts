@@ -5,14 +5,14 @@ import { assert } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
 import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
-import type { CommittedBatch, CommittedEntry, Entry, HardState, InstanceRecord, LearnerState, Value } from '../log/types.js';
+import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState, Value } from '../log/types.js';
 import { retentionIsBounded, retentionKeepAll, type RetentionPolicy } from '../snapshot/RetentionPolicy.js';
 import { BatchCache, type DecodedBatch } from './BatchCache.js';
 import { batchChecksum, blobChecksum, checksumVerify, dedupChecksum, metaChecksum, recordChecksum } from './checksum.js';
 import { BeforeHorizonError } from './BeforeHorizonError.js';
 import { CorruptionError } from './CorruptionError.js';
 import { pragmasApply, schemaVersion, tablesCreate } from './schema.js';
-import { valueDecode, valueEncode } from './valueCodec.js';
+import { committedEntriesDecode, valueDecode, valueEncode } from './valueCodec.js';
 
 /** The writes of one Ready (ReplicaReady fits): persisted together in one transaction. */
 export type PersistInput = Pick<Ready, 'hardState' | 'records' | 'committed' | 'mustSync'>;
@@ -387,12 +387,10 @@ export class SqliteLog implements LogStoreReader {
     if (recordRow === undefined || recordRow.chosen !== 1) {
       throw new CorruptionError({ table: 'records', key, detail: 'a committed batch has no chosen record' });
     }
-    const { value } = recordFromRow(recordRow);
+    recordVerify(recordRow);
     const skipped = new Set(skippedDecode(row.skipped));
-    const entries: CommittedEntry[] = [];
-    value.entries.forEach((entry, position) => {
-      if (!skipped.has(position)) entries.push(committedEntryOf({ entry, offset: row.offset_first + entries.length, timestampMs: row.timestamp_ms }));
-    });
+    const bytes = bytesPlain(recordRow.value);
+    const entries = committedEntriesDecode({ bytes, table: 'records', key, offsetFirst: row.offset_first, timestampMs: row.timestamp_ms, skipped });
     if (row.offset_first + entries.length !== row.offset_next) {
       throw new CorruptionError({ table: 'batches', key, detail: `its value holds ${entries.length} committed entries for offsets ${row.offset_first} to ${row.offset_next}` });
     }
@@ -671,16 +669,20 @@ function schemaEnsure(options: { statements: Statements; path: string }): void {
   }
 }
 
-function recordFromRow(row: RecordRow): InstanceRecord {
+/** Checks a records row's checksums: its head, and its value's bytes. */
+function recordVerify(row: RecordRow): void {
   const table = 'records';
   const key = `instance ${row.instance}`;
-  const chosen = row.chosen === 1;
-  const head = { instance: row.instance, round: row.ballot_round, replica: row.ballot_replica, chosen };
+  const head = { instance: row.instance, round: row.ballot_round, replica: row.ballot_replica, chosen: row.chosen === 1 };
   const computed = recordChecksum({ ...head, valueId: row.value_id, valueChecksum: row.value_checksum });
   checksumVerify({ table, key, stored: row.checksum, computed });
   checksumVerify({ table, key, stored: row.value_checksum, computed: blobChecksum(row.value) });
-  const value = valueDecode({ bytes: bytesPlain(row.value), valueId: row.value_id, table, key });
-  return { instance: row.instance, ballot: { round: row.ballot_round, replica: row.ballot_replica }, chosen, value };
+}
+
+function recordFromRow(row: RecordRow): InstanceRecord {
+  recordVerify(row);
+  const value = valueDecode({ bytes: bytesPlain(row.value), valueId: row.value_id, table: 'records', key: `instance ${row.instance}` });
+  return { instance: row.instance, ballot: { round: row.ballot_round, replica: row.ballot_replica }, chosen: row.chosen === 1, value };
 }
 
 function batchVerify(row: BatchRow): BatchRow {
@@ -714,15 +716,6 @@ function skippedDecode(bytes: Buffer | null): number[] {
   const positions: number[] = [];
   for (let at = 0; at + 4 <= bytes.byteLength; at += 4) positions.push(bytes.readUInt32LE(at));
   return positions;
-}
-
-/** A committed entry as the Learner makes it: the proposed entry without its condition, at its offset. */
-function committedEntryOf(options: { entry: Entry; offset: number; timestampMs: number }): CommittedEntry {
-  const { entry, offset, timestampMs } = options;
-  const committed: { -readonly [K in keyof CommittedEntry]: CommittedEntry[K] } = { offset, data: entry.data, timestampMs };
-  if (entry.id !== undefined) committed.id = entry.id;
-  if (entry.key !== undefined) committed.key = entry.key;
-  return committed;
 }
 
 /** A plain Uint8Array view of a Buffer (no copy), so stored bytes compare equal to the originals. */

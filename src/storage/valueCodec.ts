@@ -1,5 +1,5 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
-import type { Entry, Value } from '../log/types.js';
+import type { CommittedEntry, Entry, Value } from '../log/types.js';
 import { CorruptionError } from './CorruptionError.js';
 
 /**
@@ -25,9 +25,42 @@ export function valueEncode(value: Value): Uint8Array {
   return encoder.encode([valueFormat, value.timestampMs, entries]);
 }
 
+type Fail = (detail: string) => never;
+
 /** Decodes bytes whose checksum already matched; a shape that cannot have been written throws. */
 export function valueDecode(options: { bytes: Uint8Array; valueId: string; table: string; key: string }): Value {
-  const fail = (detail: string): never => {
+  const { timestampMs, tuples, fail } = valueTuples(options);
+  return { valueId: options.valueId, timestampMs, entries: tuples.map((tuple) => entryDecode(tuple, fail)) };
+}
+
+/**
+ * The committed entries of a stored value without building its Entry objects first (replay reads
+ * millions): every entry but the `skipped` positions, at offsets from `offsetFirst`.
+ */
+export function committedEntriesDecode(options: {
+  bytes: Uint8Array;
+  table: string;
+  key: string;
+  offsetFirst: number;
+  timestampMs: number;
+  skipped: ReadonlySet<number>;
+}): CommittedEntry[] {
+  const { tuples, fail } = valueTuples(options);
+  const entries: CommittedEntry[] = [];
+  let offset = options.offsetFirst;
+  for (let position = 0; position < tuples.length; position++) {
+    if (options.skipped.has(position)) continue;
+    const [data, id, key] = entryFields(tuples[position], fail);
+    const entry: { -readonly [K in keyof CommittedEntry]: CommittedEntry[K] } = { offset: offset++, data, timestampMs: options.timestampMs };
+    if (id !== null) entry.id = id;
+    if (key !== null) entry.key = key;
+    entries.push(entry);
+  }
+  return entries;
+}
+
+function valueTuples(options: { bytes: Uint8Array; table: string; key: string }): { timestampMs: number; tuples: unknown[]; fail: Fail } {
+  const fail: Fail = (detail) => {
     throw new CorruptionError({ table: options.table, key: options.key, detail });
   };
   let decoded: unknown;
@@ -37,22 +70,28 @@ export function valueDecode(options: { bytes: Uint8Array; valueId: string; table
     return fail(`undecodable value: ${(error as Error).message}`);
   }
   if (!Array.isArray(decoded) || decoded.length !== 3) return fail('value is not a 3-element array');
-  const [format, timestampMs, entries] = decoded as unknown[];
+  const [format, timestampMs, tuples] = decoded as unknown[];
   if (format !== valueFormat) return fail(`unknown value format ${String(format)}`);
-  if (typeof timestampMs !== 'number' || !Array.isArray(entries)) return fail('bad value timestamp or entries');
-  return { valueId: options.valueId, timestampMs, entries: entries.map((tuple) => entryDecode(tuple, fail)) };
+  if (typeof timestampMs !== 'number' || !Array.isArray(tuples)) return fail('bad value timestamp or entries');
+  return { timestampMs, tuples, fail };
 }
 
-function entryDecode(tuple: unknown, fail: (detail: string) => never): Entry {
+/** An entry tuple's fields, checked: data, id or null, key or null, expectedOffset or null. */
+function entryFields(tuple: unknown, fail: Fail): [Uint8Array, string | null, string | null, number | null] {
   if (!Array.isArray(tuple) || tuple.length !== 4) return fail('entry is not a 4-tuple');
   const [data, id, key, expectedOffset] = tuple as unknown[];
   if (!(data instanceof Uint8Array)) return fail('entry data is not bytes');
+  if (typeof id !== 'string' && id !== null) return fail('entry id is not a string');
+  if (typeof key !== 'string' && key !== null) return fail('entry key is not a string');
+  if (typeof expectedOffset !== 'number' && expectedOffset !== null) return fail('entry expectedOffset is not a number');
+  return [data, id, key, expectedOffset];
+}
+
+function entryDecode(tuple: unknown, fail: Fail): Entry {
+  const [data, id, key, expectedOffset] = entryFields(tuple, fail);
   const entry: { -readonly [K in keyof Entry]: Entry[K] } = { data };
-  if (typeof id === 'string') entry.id = id;
-  else if (id !== null) return fail('entry id is not a string');
-  if (typeof key === 'string') entry.key = key;
-  else if (key !== null) return fail('entry key is not a string');
-  if (typeof expectedOffset === 'number') entry.expectedOffset = expectedOffset;
-  else if (expectedOffset !== null) return fail('entry expectedOffset is not a number');
+  if (id !== null) entry.id = id;
+  if (key !== null) entry.key = key;
+  if (expectedOffset !== null) entry.expectedOffset = expectedOffset;
   return entry;
 }
