@@ -177,6 +177,9 @@ export class MultiPaxos {
    * twice; the tail is best effort, and its offsets show both (docs/PROTOCOL.md).
    */
   get isTailPublisher(): boolean {
+    // A leader goes by its own choice, which its notices carry: its own notice reaches it only
+    // after it committed the batches that notice is about.
+    if (this.proposer.phase === 'leading') return this.proposer.tailPublisherNow === this.id;
     return this.tailNamed?.replica === this.id;
   }
 

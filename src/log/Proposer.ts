@@ -195,7 +195,12 @@ export class Proposer {
     const flight = this.inflight.get(message.instance);
     if (flight === undefined) return;
     flight.acceptedBy.add(message.from);
-    if (message.from !== this.options.id) this.followerHeardTick.set(message.from, this.tickNow);
+    if (message.from !== this.options.id) {
+      this.followerHeardTick.set(message.from, this.tickNow);
+      // Before the instance can be chosen: the batches this leader commits from now on are
+      // published by the replica its next notice names, never by both.
+      this.tailPublisherChoose(this.tickNow);
+    }
     if (flight.acceptedBy.size < this.quorum) return;
     this.chosen(message.instance, flight.value);
   }
@@ -300,6 +305,11 @@ export class Proposer {
       });
     } while (this.noticePending.length > 0);
     this.noticeSentTick = tick;
+  }
+
+  /** The replica this leader names to publish the plain live tail. */
+  get tailPublisherNow(): ReplicaId {
+    return this.tailPublisher;
   }
 
   /**

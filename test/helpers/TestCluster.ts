@@ -28,6 +28,8 @@ export class TestCluster {
   private readonly queue: Array<{ from: ReplicaId; envelope: Envelope }> = [];
   private readonly cutLinks = new Set<string>();
   dropIf: ((from: ReplicaId, envelope: Envelope) => boolean) | null = null;
+  /** Each committed batch a replica released while it was the tail publisher (as LogNode would publish it). */
+  readonly tailPublished: Array<{ instance: number; replica: ReplicaId }> = [];
 
   constructor(
     readonly size: number,
@@ -89,7 +91,9 @@ export class TestCluster {
   flush(): void {
     for (const [id, node] of this.nodes) {
       while (node.core.hasReady()) {
+        const tailPublisher = node.core.isTailPublisher;
         const ready = node.core.ready();
+        if (tailPublisher) for (const batch of ready.committed) this.tailPublished.push({ instance: batch.instance, replica: id });
         this.readies.push({ replica: id, ready });
         if (ready.hardState !== null) node.stable.setHardState(ready.hardState);
         node.log.write(ready.records);

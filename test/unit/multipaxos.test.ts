@@ -76,6 +76,8 @@ describe('MultiPaxos core', () => {
   it('names one tail publisher in its commit notices: a follower it hears from, another once that one falls silent', () => {
     const publishers = (cluster: TestCluster): number[] => cluster.peers.filter((id) => cluster.core(id).isTailPublisher);
     const cluster = leaderOf(new TestCluster(3, { tailPublisherSilenceTicks: 20 }));
+    cluster.tick(10);
+    assert.deepEqual(publishers(cluster), [1], 'before any follower answered, the leader names itself');
     cluster.propose(1, [entry('a')]);
     cluster.settle();
     assert.deepEqual(publishers(cluster), [2], 'the lowest-id follower that answered');
@@ -92,6 +94,15 @@ describe('MultiPaxos core', () => {
     cluster.dropIf = null;
     cluster.tick(100);
     assert.deepEqual(publishers(cluster), [3], 'an idle log keeps its publisher, and 2 hears who it is');
+    for (let i = 0; i < 20; i++) cluster.propose(1, [entry(`more-${i}`)]);
+    cluster.settle();
+    const byInstance = new Map<number, number[]>();
+    for (const { instance, replica } of cluster.tailPublished) byInstance.set(instance, [...(byInstance.get(instance) ?? []), replica]);
+    assert.deepEqual(byInstance.get(1), [2], 'the first batch: by the follower only, not by the leader too');
+    assert.equal(byInstance.has(2), false, 'cut off while named, 2 missed instance 2: a gap the tail allows');
+    assert.deepEqual(byInstance.get(3), [3]);
+    // After the idle stretch neither follower had been heard lately; the first to answer (2) was named.
+    for (let instance = 4; instance <= 23; instance++) assert.deepEqual(byInstance.get(instance), [2], `instance ${instance}: exactly one publisher`);
 
     const single = leaderOf(new TestCluster(1));
     single.propose(1, [entry('alone')]);
