@@ -320,7 +320,7 @@ export class SqliteLog implements LogStoreReader {
     if (options.from < this.cursor.horizonOffset) throw new BeforeHorizonError({ from: options.from, offsetFirst: this.cursor.horizonOffset });
     const entries: CommittedEntry[] = [];
     if (options.limit === 0) return entries;
-    for (const entry of this.entriesFrom(options.from)) {
+    for (const entry of this.entriesFrom({ from: options.from, cache: true })) {
       entries.push(entry);
       if (entries.length >= options.limit) break;
     }
@@ -339,7 +339,7 @@ export class SqliteLog implements LogStoreReader {
     const scanEnd = options.key === undefined ? Number.MAX_SAFE_INTEGER : options.from + (options.scanMax ?? 65_536);
     const entries: CommittedEntry[] = [];
     let bytes = 0;
-    for (const entry of this.entriesFrom(options.from)) {
+    for (const entry of this.entriesFrom({ from: options.from, cache: true })) {
       if (entry.offset >= scanEnd) break;
       if (options.key !== undefined && entry.key !== options.key) continue;
       entries.push(entry);
@@ -357,13 +357,17 @@ export class SqliteLog implements LogStoreReader {
     return this.cursor.offsetNext - this.cursor.horizonOffset;
   }
 
-  /** Committed entries from offset `from` on, in order, batch by batch. */
-  private *entriesFrom(from: number): Generator<CommittedEntry> {
+  /**
+   * Committed entries from offset `from` on, in order, batch by batch. Reads keep what they decode
+   * (`cache`); retention, inside the transaction, does not (what it decodes is about to go).
+   */
+  private *entriesFrom(options: { from: number; cache: boolean }): Generator<CommittedEntry> {
+    const { from, cache } = options;
     let after = from;
     for (;;) {
       const rows = this.statements.batchesHolding.all(after, batchesPerQueryMax);
       for (const row of rows) {
-        const batch = this.batchDecoded(row, { cache: true });
+        const batch = this.batchDecoded(row, { cache });
         for (let position = Math.max(0, from - batch.offsetFirst); position < batch.entries.length; position++) yield batch.entries[position]!;
       }
       const last = rows[rows.length - 1];
@@ -375,8 +379,8 @@ export class SqliteLog implements LogStoreReader {
   /**
    * One committed batch's entries: from the cache, or decoded from its chosen value's record with
    * both rows' checksums verified, the skipped positions left out, and offsets from offset_first.
-   * Reads keep what they decode (`cache`); the dedup scan at open does not, so what is cached is
-   * what clients read or what was committed since.
+   * Reads keep what they decode (`cache`); the dedup scan at open and retention do not, so what is
+   * cached is what clients read or what was committed since.
    */
   private batchDecoded(row: BatchRow, options: { cache: boolean }): DecodedBatch {
     batchVerify(row);
@@ -630,7 +634,7 @@ export class SqliteLog implements LogStoreReader {
 
   /** Moves the ids of entries in [from, to) into dedup_kept, keeping its newest dedupIdsMax. */
   private dedupKeep(range: { from: number; to: number }): void {
-    for (const { offset, id } of this.entriesFrom(range.from)) {
+    for (const { offset, id } of this.entriesFrom({ from: range.from, cache: false })) {
       if (offset >= range.to) break;
       if (id !== undefined) this.statements.dedupKeptPut.run(offset, id, dedupChecksum({ offset, id }));
     }
