@@ -1,9 +1,10 @@
 import { PaxlogClient } from '../client/PaxlogClient.js';
 
 export const statusUsage = `paxlog status --nats URL [--log LOG] [--json] [--watch]
-Prints, per replica: the lease holder and its remaining time, committed and accepted instances,
-the committed offset, the first offset retention keeps, and the lag behind the most advanced
-replica; then a progress bar for each replica catching up (by log transfer or by snapshot).
+Prints, per replica: whether it serves, votes and publishes the plain live tail, the lease
+holder and its remaining time, committed and accepted instances, the committed offset, the first
+offset retention keeps, and the lag behind the most advanced replica; then a progress bar for
+each replica catching up (by log transfer or by snapshot).
 --watch prints it again every second until interrupted.`;
 
 type Row = Record<string, unknown>;
@@ -15,13 +16,14 @@ function cell(value: unknown): string {
 /** The status table; one line per replica that answered. */
 export function statusTable(statuses: readonly Row[]): string {
   const committedMax = Math.max(0, ...statuses.map((s) => Number(s['committedInstance'] ?? 0)));
-  const header = ['replica', 'serving', 'vote', 'lease holder', 'lease left ms', 'committed inst', 'accepted inst', 'committed offset', 'first offset', 'lag inst'];
+  const header = ['replica', 'serving', 'vote', 'tail', 'lease holder', 'lease left ms', 'committed inst', 'accepted inst', 'committed offset', 'first offset', 'lag inst'];
   const rows = statuses.map((s) => {
     const lease = (s['lease'] ?? null) as Row | null;
     return [
       cell(s['id']),
       s['serving'] === true ? 'yes' : 'no',
       s['rebuilding'] === null || s['rebuilding'] === undefined ? 'yes' : 'rebuilding',
+      s['publishesTail'] === true ? 'yes' : 'no',
       cell(lease?.['holder']),
       lease?.['isHolder'] === true ? cell(lease['msLeft']) : '-',
       cell(s['committedInstance']),

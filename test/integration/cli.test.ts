@@ -75,8 +75,10 @@ describe('the paxlog command', () => {
     const { dev, dataDir, url } = await devStart();
     try {
       const status = await statusWithLeader(url);
-      assert.match(status, /replica\s+serving\s+vote\s+lease holder\s+lease left ms\s+committed inst\s+accepted inst\s+committed offset\s+first offset\s+lag inst/);
+      assert.match(status, /replica\s+serving\s+vote\s+tail\s+lease holder\s+lease left ms\s+committed inst\s+accepted inst\s+committed offset\s+first offset\s+lag inst/);
       assert.equal(status.trim().split('\n').length, 5, 'a header line plus one line per replica');
+      const tails = status.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)[3]);
+      assert.equal(tails.filter((tail) => tail === 'yes').length, 1, 'one replica publishes the plain live tail');
       const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
       dev.kill('SIGINT');
       assert.equal(await exited, 0);
