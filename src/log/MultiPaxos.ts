@@ -253,12 +253,29 @@ export class MultiPaxos {
     this.probe();
   }
 
-  /** While rebuilding and the floor is unknown, asks the others where they stand, now and then. */
+  /**
+   * While rebuilding, now and then: asks the others where they stand until the floor is known, then
+   * tells them the floor until it votes again (see fillAboveFloor).
+   */
   private probe(): void {
-    if (this.rebuild === null || this.rebuild.floor !== null) return;
+    if (this.rebuild === null) return;
     if (this.tickNow - this.probeSentTick < this.limits.fetchRetryTicks) return;
     this.probeSentTick = this.tickNow;
-    for (const peer of this.options.peers) if (peer !== this.id) this.effects.send(peer, { type: 'probe', from: this.id });
+    const floor = this.rebuild.floor;
+    for (const peer of this.options.peers) if (peer !== this.id) this.effects.send(peer, { type: 'probe', from: this.id, floor });
+  }
+
+  /**
+   * A rebuilding replica votes again only once a leader chose an instance above its floor. When
+   * clients append nothing, none would come: the leader proposes no-ops through floor + 1. A floor
+   * further ahead than any honest one (an acceptor accepts at most acceptAheadInstancesMax past
+   * what it committed) is ignored.
+   */
+  private fillAboveFloor(floor: number): void {
+    if (this.proposer.phase !== 'leading') return;
+    const chosenMax = this.learner.chosenInstanceMax;
+    if (floor < chosenMax || floor > chosenMax + 2 * this.limits.acceptAheadInstancesMax) return;
+    this.proposer.fillThrough(floor + 1);
   }
 
   private onProbed(message: ProbedMessage): void {
@@ -288,6 +305,7 @@ export class MultiPaxos {
       case 'probe': {
         const { committedInstance } = this.learner;
         this.effects.send(message.from, { type: 'probed', from: this.id, committedInstance, acceptedInstanceMax: this.acceptor.acceptedInstanceMax, promised: this.acceptor.promised });
+        if (message.floor !== null) this.fillAboveFloor(message.floor);
         return;
       }
       case 'probed':

@@ -326,6 +326,21 @@ export class Proposer {
     return this.tailPublisher;
   }
 
+  /**
+   * Proposes a no-op for every instance from the next one through `instanceTarget` (see
+   * MultiPaxos.fillAboveFloor); they go ahead of queued client batches, like recovered instances.
+   */
+  fillThrough(instanceTarget: number): void {
+    if (this.phaseNow !== 'leading' || this.ballotNow === null) return;
+    this.instanceNext = Math.max(this.instanceNext, this.options.host.chosenInstanceMax() + 1);
+    for (const { instance } of this.recovery) this.instanceNext = Math.max(this.instanceNext, instance + 1);
+    while (this.instanceNext <= instanceTarget) {
+      const instance = this.instanceNext++;
+      this.recovery.push({ instance, value: { valueId: `${ballotText(this.ballotNow)}:${instance}`, entries: [], timestampMs: 0 } });
+    }
+    this.pump();
+  }
+
   /** Fills the pipeline window: recovered instances first, then queued client batches. */
   private pump(): void {
     if (this.phaseNow !== 'leading' || this.ballotNow === null) return;

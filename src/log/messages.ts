@@ -88,6 +88,12 @@ export interface FetchedMessage {
 export interface ProbeMessage {
   readonly type: 'probe';
   readonly from: ReplicaId;
+  /**
+   * Null while the rebuilding sender asks where the others stand. Once it knows its floor, it
+   * keeps probing with it: a leader then fills the log up to above the floor with no-ops, so the
+   * sender can vote again even when no client appends.
+   */
+  readonly floor: number | null;
 }
 
 /** Where the sender stands: what it committed, the highest instance it accepted, its promise. */

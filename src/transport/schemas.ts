@@ -81,7 +81,7 @@ export const instanceRecordSchema = z.strictObject({
 const itemsMax = wireLimits.messageItemsMax;
 
 export const paxosMessageSchemas = [
-  z.strictObject({ type: z.literal('probe'), from: replicaIdSchema }),
+  z.strictObject({ type: z.literal('probe'), from: replicaIdSchema, floor: countSchema.nullable() }),
   z.strictObject({
     type: z.literal('probed'),
     from: replicaIdSchema,

@@ -261,6 +261,8 @@ describe('MultiPaxos core', () => {
     cluster.tick(2);
     assert.deepEqual(cluster.core(3).status().rebuilding, { floor: 28, answers: 2 }, 'floor = highest accepted (20) + acceptAhead (8)');
     const votesBefore = cluster.sent.filter((e) => e.message.from === 3 && (e.message.type === 'accepted' || e.message.type === 'promise')).length;
+    // Only client appends take the log past the floor here (the next test is the idle case).
+    cluster.dropIf = (_from, envelope) => envelope.message.type === 'probe' && envelope.message.floor !== null;
     for (let i = 0; i < 5; i++) cluster.propose(1, [entry(`b${i}`)]);
     cluster.settle();
     cluster.tick(30);
@@ -278,6 +280,25 @@ describe('MultiPaxos core', () => {
     cluster.settle();
     assert.ok(cluster.sent.some((e) => e.message.from === 3 && e.message.type === 'accepted'), 'and it accepts again');
     assert.equal(assertLogsAgree(cluster).length, 31);
+  });
+
+  it('a wiped replica of an idle log votes again: the leader fills the log up to above its floor with no-ops', () => {
+    const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4, acceptAheadInstancesMax: 8 }));
+    for (let i = 0; i < 20; i++) cluster.propose(1, [entry(`a${i}`)]);
+    cluster.settle();
+    cluster.wipe(3);
+    cluster.tick(2);
+    assert.deepEqual(cluster.core(3).status().rebuilding, { floor: 28, answers: 2 });
+    cluster.tick(60);
+    assert.equal(cluster.core(3).status().rebuilding, null, 'no client appended, yet it votes again');
+    assert.equal(cluster.core(1).committedInstance, 29, 'no-ops through floor + 1, no further');
+    assert.equal(cluster.core(3).committedInstance, 29);
+    assert.deepEqual(cluster.core(3).promised, cluster.core(1).status().ballot);
+    assert.equal(assertLogsAgree(cluster).length, 20, 'no-ops add no entries');
+    cluster.isolate(2);
+    cluster.propose(1, [entry('with 2 away')]);
+    cluster.settle();
+    assert.equal(cluster.core(1).committedInstance, 30, 'replicas 1 and 3 are a majority again');
   });
 
   it('a new cluster: every replica starts rebuilding, finds the others empty, and votes at once', () => {

@@ -39,7 +39,7 @@ const noop = { valueId: '3.1:12', timestampMs: 0, entries: [] };
 
 /** One fixture per message type of src/log/messages.ts and src/election/messages.ts. */
 const fixtures: Record<ReplicaMessage['type'], ReplicaMessage> = {
-  probe: { type: 'probe', from: 1 },
+  probe: { type: 'probe', from: 1, floor: 300 },
   probed: { type: 'probed', from: 1, committedInstance: 10, acceptedInstanceMax: 12, promised: ballot },
   prepare: { type: 'prepare', from: 1, ballot, instanceFrom: 11 },
   promise: {
