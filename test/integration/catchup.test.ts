@@ -128,6 +128,26 @@ describe('catch-up and snapshots on a real cluster', { concurrency: false }, () 
     });
   });
 
+  it('2b. a follower whose data folder is wiped rejoins an idle log, votes again, and then makes a majority with the leader', async () => {
+    await withCluster({ name: 'catchup-idle', logs: [log] }, async (cluster, client) => {
+      const leader = await leaderOf(client);
+      const [follower, other] = cluster.peers.filter((id) => id !== leader) as [number, number];
+      for (let round = 0; round < 20; round++) await client.appendEntries([{ id: `i-${round}`, data: payload(round) }]);
+      await cluster.signal(follower, 'SIGTERM');
+      rmSync(cluster.replicaDataDir(follower), { recursive: true, force: true });
+      cluster.startReplica(follower);
+      // Nothing is appended now: only the leader's no-ops can take the log past the floor.
+      await waitFor('the wiped follower of an idle log to vote again', async () => {
+        const status = await statusOf(client, follower);
+        return status !== undefined && status['rebuilding'] === null ? status : null;
+      }, 60_000);
+      await cluster.signal(other, 'SIGTERM');
+      const [result] = await client.appendEntries([{ id: 'after', data: payload(20) }], { timeoutMs: 20_000 });
+      assert.equal(result?.status, 'ok', 'the leader and the rebuilt follower commit without the third replica');
+      assert.equal(result?.status === 'ok' ? result.offset : -1, 20);
+    });
+  });
+
   it('3. a follower SIGKILLed halfway through a snapshot transfer restarts, starts over cleanly, and ends consistent', async () => {
     await withCluster({ name: 'catchup-kill', logs: [log], nodeFlags: ['--retain-entries-max', '50000'] }, async (cluster, client) => {
       const leader = await leaderOf(client);
