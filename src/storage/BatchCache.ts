@@ -20,6 +20,7 @@ const entryOverheadBytes = 64;
 export class BatchCache {
   private readonly batches = new Map<number, { batch: DecodedBatch; bytes: number }>();
   private bytesHeld = 0;
+  private droppedThrough = 0;
 
   constructor(private readonly bytesMax: number) {
     assert(Number.isSafeInteger(bytesMax) && bytesMax >= 0, `BatchCache bytesMax ${bytesMax}`);
@@ -47,8 +48,14 @@ export class BatchCache {
     }
   }
 
-  /** Forgets every batch up to and including `instance` (compacted away). */
+  /**
+   * Forgets every batch up to and including `instance` (compacted away). Called after every write,
+   * it scans the cache only when the compaction point moved: with single-entry batches the cache
+   * holds hundreds of thousands of them.
+   */
   dropThrough(instance: number): void {
+    if (instance <= this.droppedThrough) return;
+    this.droppedThrough = instance;
     for (const held of [...this.batches.keys()]) if (held <= instance) this.drop(held);
   }
 
