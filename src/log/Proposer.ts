@@ -333,7 +333,8 @@ export class Proposer {
   fillThrough(instanceTarget: number): void {
     if (this.phaseNow !== 'leading' || this.ballotNow === null) return;
     this.instanceNext = Math.max(this.instanceNext, this.options.host.chosenInstanceMax() + 1);
-    for (const { instance } of this.recovery) this.instanceNext = Math.max(this.instanceNext, instance + 1);
+    const recoveredLast = this.recovery[this.recovery.length - 1];
+    assert(recoveredLast === undefined || recoveredLast.instance < this.instanceNext, 'a recovered instance at or beyond the next instance');
     while (this.instanceNext <= instanceTarget) {
       const instance = this.instanceNext++;
       this.recovery.push({ instance, value: { valueId: `${ballotText(this.ballotNow)}:${instance}`, entries: [], timestampMs: 0 } });

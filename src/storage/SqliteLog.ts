@@ -392,7 +392,7 @@ export class SqliteLog implements LogStoreReader {
       throw new CorruptionError({ table: 'records', key, detail: 'a committed batch has no chosen record' });
     }
     recordVerify(recordRow);
-    const skipped = new Set(skippedDecode(row.skipped));
+    const skipped = skippedDecode(row.skipped);
     const bytes = bytesPlain(recordRow.value);
     const entries = committedEntriesDecode({ bytes, table: 'records', key, offsetFirst: row.offset_first, timestampMs: row.timestamp_ms, skipped });
     if (row.offset_first + entries.length !== row.offset_next) {
@@ -715,10 +715,12 @@ function skippedEncode(batch: CommittedBatch): Uint8Array | null {
   return bytes;
 }
 
-function skippedDecode(bytes: Buffer | null): number[] {
-  if (bytes === null) return [];
-  const positions: number[] = [];
-  for (let at = 0; at + 4 <= bytes.byteLength; at += 4) positions.push(bytes.readUInt32LE(at));
+const skippedNone: ReadonlySet<number> = new Set();
+
+function skippedDecode(bytes: Buffer | null): ReadonlySet<number> {
+  if (bytes === null) return skippedNone;
+  const positions = new Set<number>();
+  for (let at = 0; at + 4 <= bytes.byteLength; at += 4) positions.add(bytes.readUInt32LE(at));
   return positions;
 }
 

@@ -11,6 +11,17 @@ function leaderOf(cluster: TestCluster, id = 1): TestCluster {
   return cluster;
 }
 
+/** Twenty instances chosen, then replica 3's disk lost: it rebuilds, its floor known. */
+function wipedAfterTwenty(): TestCluster {
+  const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4, acceptAheadInstancesMax: 8 }));
+  for (let i = 0; i < 20; i++) cluster.propose(1, [entry(`a${i}`)]);
+  cluster.settle();
+  cluster.wipe(3);
+  cluster.tick(2);
+  assert.deepEqual(cluster.core(3).status().rebuilding, { floor: 28, answers: 2 }, 'floor = highest accepted (20) + acceptAhead (8)');
+  return cluster;
+}
+
 function assertLogsAgree(cluster: TestCluster): string[] {
   const logs = [...cluster.logs().values()];
   const longest = logs.reduce((a, b) => (b.length > a.length ? b : a), []);
@@ -254,12 +265,7 @@ describe('MultiPaxos core', () => {
   });
 
   it('a wiped replica answers no prepare or accept, learns the log, and votes again once a leader chose an instance above its floor', () => {
-    const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4, acceptAheadInstancesMax: 8 }));
-    for (let i = 0; i < 20; i++) cluster.propose(1, [entry(`a${i}`)]);
-    cluster.settle();
-    cluster.wipe(3);
-    cluster.tick(2);
-    assert.deepEqual(cluster.core(3).status().rebuilding, { floor: 28, answers: 2 }, 'floor = highest accepted (20) + acceptAhead (8)');
+    const cluster = wipedAfterTwenty();
     const votesBefore = cluster.sent.filter((e) => e.message.from === 3 && (e.message.type === 'accepted' || e.message.type === 'promise')).length;
     // Only client appends take the log past the floor here (the next test is the idle case).
     cluster.dropIf = (_from, envelope) => envelope.message.type === 'probe' && envelope.message.floor !== null;
@@ -283,12 +289,7 @@ describe('MultiPaxos core', () => {
   });
 
   it('a wiped replica of an idle log votes again: the leader fills the log up to above its floor with no-ops', () => {
-    const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4, acceptAheadInstancesMax: 8 }));
-    for (let i = 0; i < 20; i++) cluster.propose(1, [entry(`a${i}`)]);
-    cluster.settle();
-    cluster.wipe(3);
-    cluster.tick(2);
-    assert.deepEqual(cluster.core(3).status().rebuilding, { floor: 28, answers: 2 });
+    const cluster = wipedAfterTwenty();
     cluster.tick(60);
     assert.equal(cluster.core(3).status().rebuilding, null, 'no client appended, yet it votes again');
     assert.equal(cluster.core(1).committedInstance, 29, 'no-ops through floor + 1, no further');
