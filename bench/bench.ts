@@ -3,7 +3,8 @@
  *
  * A local 3-replica paxlog cluster (fsync on, 100-byte entries), measured over fresh runs; with
  * `--vs jetstream`, a 3-server JetStream cluster with an R3 file stream runs the same workloads in
- * the same run, and the table shows paxlog/JetStream ratios. Prints medians with [min-max].
+ * the same run, and the table shows paxlog/JetStream ratios. Each run also measures this machine's
+ * floor and ceiling with no paxlog code (bench/floor.ts). Prints medians with [min-max].
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { connect } from '@nats-io/transport-node';
 import { PaxlogClient } from '../src/client/PaxlogClient.js';
 import { DevCluster } from '../src/dev/DevCluster.js';
 import { catchUpRun } from './catchup.js';
+import { floorRun } from './floor.js';
 import { JetStreamCluster } from './JetStreamCluster.js';
 
 type Metrics = Record<string, number>;
@@ -104,6 +106,9 @@ async function paxlogRun(): Promise<Metrics> {
     m['window 1: 256 in flight /s'] = sizes.window / (await timed(() => inParallel(sizes.window, 256, (i) => client.append(payload, { id: `w-${i}` }))));
   });
   m['window 32: 256 in flight /s'] = m['256 in flight /s']!;
+  // The same machine's floor for the sync workload and ceiling for per-append requests, without
+  // paxlog: what the targets are up against (bench/floor.ts).
+  Object.assign(m, await floorRun({ warmup: sizes.warmup, sync: sizes.sync, inflight: sizes.inflight }));
   if (!process.argv.includes('--no-catchup')) {
     await paxlogCluster([], async (client, cluster) => {
       const leader = Number((await client.status({ waitMs: 200 })).find((s) => s['serving'] === true)?.['id']);
