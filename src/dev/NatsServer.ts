@@ -54,6 +54,24 @@ const stderrCharsMax = 8192;
 const running = new Set<NatsServer>();
 let exitHookInstalled = false;
 
+/**
+ * The exit hook below does not run when the owning process is SIGKILLed or dies in native code; a
+ * watchdog covers that. A shell checks both pids every second: once the owner is gone it sends the
+ * server SIGTERM and removes the server's folder; once the server is gone it just ends. (The server
+ * is its child no more, so it goes by pid; a pid reused within that second by another process while
+ * the owner also dies is the one case it gets wrong.)
+ */
+function watchdogStart(options: { ownerPid: number; serverPid: number; dir: string }): void {
+  const script = [
+    'while kill -0 "$2" 2>/dev/null; do',
+    '  if ! kill -0 "$1" 2>/dev/null; then kill -TERM "$2" 2>/dev/null; sleep 1; rm -rf "$3"; exit 0; fi',
+    '  sleep 1',
+    'done',
+  ].join('\n');
+  const args = ['-c', script, 'paxlog-nats-watchdog', String(options.ownerPid), String(options.serverPid), options.dir];
+  spawn('sh', args, { stdio: 'ignore', detached: true }).unref();
+}
+
 /** If a test process dies with servers still up, they die with it (each by its own pid). */
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -175,6 +193,7 @@ export class NatsServer {
     });
     running.add(this);
     installExitHook();
+    if (child.pid !== undefined) watchdogStart({ ownerPid: process.pid, serverPid: child.pid, dir: this.dir });
     const ports = await this.waitForPorts(child);
     if (this.portsNow !== null && ports.client !== this.portsNow.client) {
       throw new Error(`nats-server restarted on port ${ports.client}, expected ${this.portsNow.client}`);

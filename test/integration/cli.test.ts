@@ -133,7 +133,7 @@ describe('the paxlog command', () => {
     }
   });
 
-  it('replicas that paxlog dev started stop by themselves when it is SIGKILLed', async () => {
+  it('replicas and the nats-server that paxlog dev started stop by themselves when it is SIGKILLed', async () => {
     const { dev, dataDir, url } = await devStart();
     let children: Array<{ pid: number; args: string }> = [];
     try {
@@ -141,14 +141,17 @@ describe('the paxlog command', () => {
       children = await childrenOf(dev.pid!);
       const replicas = children.filter((child) => / node --id \d/.test(child.args));
       assert.equal(replicas.length, 3, `three replica processes among ${JSON.stringify(children)}`);
+      const natsServer = children.find((child) => /nats-server/.test(child.args));
+      assert.ok(natsServer !== undefined, `a nats-server among ${JSON.stringify(children)}`);
       const exited = new Promise<void>((resolve) => dev.once('exit', () => resolve()));
       dev.kill('SIGKILL'); // no exit hook runs in paxlog dev
       await exited;
       await waitFor('every replica to stop once its parent is gone', async () => (replicas.some((r) => isRunning(r.pid)) ? null : true));
+      await waitFor('the nats-server to stop once its owner is gone', async () => (isRunning(natsServer.pid) ? null : true));
       assert.ok(existsSync(join(dataDir, 'r1', 'default.sqlite')));
     } finally {
       if (dev.exitCode === null) dev.kill('SIGKILL');
-      for (const child of children) if (isRunning(child.pid)) process.kill(child.pid, 'SIGKILL'); // the orphaned nats-server
+      for (const child of children) if (isRunning(child.pid)) process.kill(child.pid, 'SIGKILL'); // whatever outlived it, by pid
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
