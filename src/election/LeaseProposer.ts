@@ -21,6 +21,8 @@ export interface LeaseProposerOptions {
   readonly random: Random;
   readonly position: () => LogPosition;
   readonly mayCandidate: () => boolean;
+  /** The replica this replica's own acceptor granted a lease that still runs, if any. */
+  readonly holderGranted: () => ReplicaId | null;
   readonly broadcast: (message: LeaseMessage) => void;
 }
 
@@ -113,9 +115,21 @@ export class LeaseProposer {
     if (this.round !== null || tick < this.attemptTick) return;
     if (this.holding !== null) {
       if (this.holding.expiresTick - tick <= this.options.timing.renewTicksLeft) this.renew();
-    } else if (this.holderKnown === null && this.options.mayCandidate()) {
+    } else if (this.holderKnown === null && !this.grantedToOther() && this.options.mayCandidate()) {
       this.startRound();
     }
+  }
+
+  /**
+   * This replica's own acceptor granted another replica a lease that still runs: a round now could
+   * not win (that lease is on a majority, or its holder's renewal is under way), and its prepare
+   * would only raise the acceptors' promise above the ballot of that renewal, which then fails.
+   * Under load, when a renewal takes several hundred milliseconds, such a probe made a busy but
+   * healthy holder lapse. The candidate waits for that lease to end (or to be released) instead.
+   */
+  private grantedToOther(): boolean {
+    const holder = this.options.holderGranted();
+    return holder !== null && holder !== this.options.id;
   }
 
   /** A renewal: a fresh round with a new ballot, Phase 1 first. */

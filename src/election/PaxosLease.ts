@@ -50,6 +50,7 @@ export class PaxosLease {
       random: options.random,
       position: options.position,
       mayCandidate,
+      holderGranted: () => this.acceptor.holder,
       broadcast: (message) => {
         for (const to of options.peers) send(to, message);
       },

@@ -6,7 +6,7 @@ import type { ReplicaId } from '../../src/log/ballot.js';
 import type { Envelope } from '../../src/log/messages.js';
 import { SeededRandom } from '../../src/log/random.js';
 
-/** PaxosLease nodes on an instant, in-order network whose links can be dropped. */
+/** PaxosLease nodes on an instant, in-order network whose messages can be dropped or held back. */
 export class LeaseNet {
   readonly nodes = new Map<ReplicaId, PaxosLease>();
   readonly positions = new Map<ReplicaId, LogPosition>();
@@ -15,6 +15,9 @@ export class LeaseNet {
   readonly events: Array<{ replica: ReplicaId; event: LeaseEvent; tick: number }> = [];
   readonly sent: Array<Envelope<LeaseMessage> & { from: ReplicaId }> = [];
   dropIf: ((from: ReplicaId, envelope: Envelope<LeaseMessage>) => boolean) | null = null;
+  /** Ticks a message is held back before delivery (0: at once), as by a slow link or a busy loop. */
+  delayIf: ((from: ReplicaId, envelope: Envelope<LeaseMessage>) => number) | null = null;
+  private readonly delayed: Array<{ dueTick: number; from: ReplicaId; envelope: Envelope<LeaseMessage> }> = [];
   readonly down = new Set<ReplicaId>();
   tickCount = 0;
   private readonly epochs = new Map<ReplicaId, number>();
@@ -64,9 +67,18 @@ export class LeaseNet {
       }
     };
     collect();
+    const due = this.delayed.filter((d) => d.dueTick <= this.tickCount);
+    this.delayed.splice(0, this.delayed.length, ...this.delayed.filter((d) => d.dueTick > this.tickCount));
+    const released = new Set(due.map((d) => d.envelope));
+    queue.unshift(...due.map((d) => ({ from: d.from, envelope: d.envelope })));
     while (queue.length > 0) {
       const { from, envelope } = queue.shift()!;
       if (this.down.has(envelope.to) || this.dropIf?.(from, envelope) === true) continue;
+      const delayTicks = released.has(envelope) ? 0 : (this.delayIf?.(from, envelope) ?? 0);
+      if (delayTicks > 0) {
+        this.delayed.push({ dueTick: this.tickCount + delayTicks, from, envelope });
+        continue;
+      }
       this.sent.push({ ...envelope, from });
       this.node(envelope.to).step(envelope.message);
       collect();

@@ -72,6 +72,26 @@ describe('PaxosLease', () => {
     assert.equal(net.events.filter((e) => e.event === 'lost').length, 0);
   });
 
+  it('keeps a slow holder: no other replica probes while its own acceptor holds the lease, so no probe makes a renewal fail', () => {
+    const net = new LeaseNet(3, limits);
+    const holder = elected(net);
+    // Every answer to the holder takes 4 ticks, as from acceptors whose loops are busy with large
+    // writes: a renewal (two phases) stays open for about 8 of its 10 ticks. A prepare from another
+    // replica in that time would raise the acceptors' promise above the renewal's ballot.
+    net.delayIf = (from, envelope) => {
+      const type = envelope.message.type;
+      return from !== holder && envelope.to === holder && (type === 'lease-promise' || type === 'lease-accepted') ? 4 : 0;
+    };
+    const sentBefore = net.sent.length;
+    for (let i = 0; i < 10 * limits.leaseTicks; i++) {
+      net.tick();
+      assert.deepEqual(net.holders(), [holder], `tick ${net.tickCount}: the holder keeps its lease`);
+    }
+    const probes = net.sent.slice(sentBefore).filter((m) => m.from !== holder && m.message.type === 'lease-prepare');
+    assert.equal(probes.length, 0, 'no other replica prepared while the lease ran');
+    assert.equal(net.events.filter((e) => e.event === 'lost').length, 0);
+  });
+
   it('a restarted acceptor answers nothing for M, so it cannot grant a second lease', () => {
     const net = new LeaseNet(3, limits);
     const holder = elected(net);
