@@ -57,14 +57,19 @@ let exitHookInstalled = false;
 /**
  * The exit hook below does not run when the owning process is SIGKILLed or dies in native code; a
  * watchdog covers that. A shell checks both pids every second: once the owner is gone it sends the
- * server SIGTERM and removes the server's folder; once the server is gone it just ends. (The server
+ * server SIGTERM, waits up to 5 s for it to exit and removes the server's folder; once the server
+ * is gone it just ends. (The server
  * is its child no more, so it goes by pid; a pid reused within that second by another process while
  * the owner also dies is the one case it gets wrong.)
  */
 function watchdogStart(options: { ownerPid: number; serverPid: number; dir: string }): void {
   const script = [
     'while kill -0 "$2" 2>/dev/null; do',
-    '  if ! kill -0 "$1" 2>/dev/null; then kill -TERM "$2" 2>/dev/null; sleep 1; rm -rf "$3"; exit 0; fi',
+    '  if ! kill -0 "$1" 2>/dev/null; then',
+    '    kill -TERM "$2" 2>/dev/null; i=0',
+    '    while kill -0 "$2" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done',
+    '    rm -rf "$3"; exit 0',
+    '  fi',
     '  sleep 1',
     'done',
   ].join('\n');

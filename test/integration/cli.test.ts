@@ -143,11 +143,16 @@ describe('the paxlog command', () => {
       assert.equal(replicas.length, 3, `three replica processes among ${JSON.stringify(children)}`);
       const natsServer = children.find((child) => /nats-server/.test(child.args));
       assert.ok(natsServer !== undefined, `a nats-server among ${JSON.stringify(children)}`);
+      const watchdog = children.find((child) => child.args.includes('paxlog-nats-watchdog'));
+      assert.ok(watchdog !== undefined, `the nats-server's watchdog among ${JSON.stringify(children)}`);
+      const natsDir = watchdog.args.split(/\s+/).at(-1)!;
+      assert.ok(natsDir.includes('paxlog-nats-') && existsSync(natsDir), `the nats-server's folder ${natsDir}`);
       const exited = new Promise<void>((resolve) => dev.once('exit', () => resolve()));
       dev.kill('SIGKILL'); // no exit hook runs in paxlog dev
       await exited;
       await waitFor('every replica to stop once its parent is gone', async () => (replicas.some((r) => isRunning(r.pid)) ? null : true));
       await waitFor('the nats-server to stop once its owner is gone', async () => (isRunning(natsServer.pid) ? null : true));
+      await waitFor('the nats-server folder to be removed', async () => (existsSync(natsDir) ? null : true));
       assert.ok(existsSync(join(dataDir, 'r1', 'default.sqlite')));
     } finally {
       if (dev.exitCode === null) dev.kill('SIGKILL');
