@@ -551,5 +551,6 @@ export class MultiPaxos {
     assert(this.readyOutstanding !== null, 'advance() without ready()');
     this.acceptor.forgetThrough(this.readyOutstanding.committedInstance);
     this.readyOutstanding = null;
+    this.proposer.readyHandled();
   }
 }

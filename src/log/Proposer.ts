@@ -3,7 +3,7 @@ import { type Ballot, type ReplicaId, ballotCompare, ballotEqual, ballotMake, ba
 import type { Effects } from './Effects.js';
 import type { PaxosLimits } from './limits.js';
 import type { AcceptedMessage, PromiseMessage, RejectMessage } from './messages.js';
-import type { Entry, InstanceRecord, ProposalFailure, ProposalId, Value } from './types.js';
+import { type Entry, type InstanceRecord, type ProposalFailure, type ProposalId, type Value, valueBytes } from './types.js';
 
 /** What the proposer needs from the rest of the replica. */
 export interface ProposerHost {
@@ -66,6 +66,8 @@ export class Proposer {
   private readonly inflight = new Map<number, InFlight>();
   private readonly recovery: Array<{ instance: number; value: Value }> = [];
   private readonly queue: Queued[] = [];
+  /** Bytes of client batches started since the last Ready was handed out (see readyAcceptBytesMax). */
+  private acceptBytesThisReady = 0;
   private noticePending: Array<{ instance: number; valueId: string }> = [];
   /** The tick each follower last answered an accept: who is alive and at the head of the log. */
   private readonly followerHeardTick = new Map<ReplicaId, number>();
@@ -342,7 +344,16 @@ export class Proposer {
     this.pump();
   }
 
-  /** Fills the pipeline window: recovered instances first, then queued client batches. */
+  /**
+   * The last Ready is handled (written and sent): the next one may start readyAcceptBytesMax of
+   * queued batches again.
+   */
+  readyHandled(): void {
+    this.acceptBytesThisReady = 0;
+    this.pump();
+  }
+
+  /** Fills the pipeline window: recovered instances first, then queued client batches, bounded per Ready. */
   private pump(): void {
     if (this.phaseNow !== 'leading' || this.ballotNow === null) return;
     const window = this.options.limits.inflightInstancesMax;
@@ -353,6 +364,9 @@ export class Proposer {
       this.start(next.instance, next.value);
     }
     while (this.inflight.size < window && this.recovery.length === 0 && this.queue.length > 0) {
+      const bytes = valueBytes({ valueId: '', entries: this.queue[0]!.entries, timestampMs: 0 });
+      if (this.acceptBytesThisReady > 0 && this.acceptBytesThisReady + bytes > this.options.limits.readyAcceptBytesMax) return;
+      this.acceptBytesThisReady += bytes;
       const queued = this.queue.shift();
       assert(queued !== undefined, 'proposal queue underflow');
       this.instanceNext = Math.max(this.instanceNext, this.options.host.chosenInstanceMax() + 1);

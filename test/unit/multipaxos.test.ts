@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ballotCompare } from '../../src/log/ballot.js';
 import { Rebuild } from '../../src/log/Rebuild.js';
+import type { Entry } from '../../src/log/types.js';
 import { entry, TestCluster } from '../helpers/TestCluster.js';
 
 function leaderOf(cluster: TestCluster, id = 1): TestCluster {
@@ -62,6 +63,22 @@ describe('MultiPaxos core', () => {
     assert.deepEqual([...instances].sort(), [1, 2, 3, 4], 'window of 4 in flight, the other 2 wait');
     assert.equal(cluster.core(1).status().inflightInstances, 4);
     assert.equal(cluster.core(1).status().queuedProposals, 2);
+  });
+
+  it('starts at most readyAcceptBytesMax of new batches per Ready (at least one); the rest follow in the next Readys', () => {
+    const cluster = leaderOf(new TestCluster(3, { batchBytesMax: 4096, readyAcceptBytesMax: 4096 }));
+    const readiesBefore = cluster.readies.length;
+    const big = (name: string): Entry => ({ id: name, data: new Uint8Array(1400) });
+    for (let i = 0; i < 6; i++) cluster.propose(1, [big(`b${i}`)]);
+    assert.equal(cluster.core(1).status().queuedProposals, 4, 'two batches of about 1.5 KB fit in 4 KB');
+    cluster.flush();
+    const leaderReadies = cluster.readies.slice(readiesBefore).filter((r) => r.replica === 1);
+    const perReady = leaderReadies
+      .map((r) => new Set(r.ready.messagesEarly.filter((e) => e.message.type === 'accept').map((e) => (e.message as { instance: number }).instance)).size)
+      .filter((n) => n > 0);
+    assert.deepEqual(perReady, [2, 2, 2], 'each Ready started two batches');
+    cluster.settle();
+    assert.deepEqual(assertLogsAgree(cluster), ['0:b0', '1:b1', '2:b2', '3:b3', '4:b4', '5:b5']);
   });
 
   it('sends an unanswered accept again after acceptRetryTicks, then backs off twice as long each time up to acceptRetryTicksMax', () => {
