@@ -58,9 +58,8 @@ let exitHookInstalled = false;
  * The exit hook below does not run when the owning process is SIGKILLed or dies in native code; a
  * watchdog covers that. A shell checks both pids every second: once the owner is gone it sends the
  * server SIGTERM, waits up to 5 s for it to exit and removes the server's folder; once the server
- * is gone it just ends. (The server
- * is its child no more, so it goes by pid; a pid reused within that second by another process while
- * the owner also dies is the one case it gets wrong.)
+ * is gone it just ends. The server is not its child, so it goes by pid: a pid reused within that
+ * second by another process while the owner also dies is the one case it gets wrong.
  */
 function watchdogStart(options: { ownerPid: number; serverPid: number; dir: string }): void {
   const script = [

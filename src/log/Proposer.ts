@@ -3,7 +3,7 @@ import { type Ballot, type ReplicaId, ballotCompare, ballotEqual, ballotMake, ba
 import type { Effects } from './Effects.js';
 import type { PaxosLimits } from './limits.js';
 import type { AcceptedMessage, PromiseMessage, RejectMessage } from './messages.js';
-import { type Entry, type InstanceRecord, type ProposalFailure, type ProposalId, type Value, valueBytes } from './types.js';
+import { type Entry, entriesBytes, type InstanceRecord, type ProposalFailure, type ProposalId, type Value } from './types.js';
 
 /** What the proposer needs from the rest of the replica. */
 export interface ProposerHost {
@@ -364,11 +364,13 @@ export class Proposer {
       this.start(next.instance, next.value);
     }
     while (this.inflight.size < window && this.recovery.length === 0 && this.queue.length > 0) {
-      const bytes = valueBytes({ valueId: '', entries: this.queue[0]!.entries, timestampMs: 0 });
+      const head = this.queue[0];
+      assert(head !== undefined, 'proposal queue underflow');
+      const bytes = entriesBytes(head.entries);
       if (this.acceptBytesThisReady > 0 && this.acceptBytesThisReady + bytes > this.options.limits.readyAcceptBytesMax) return;
       this.acceptBytesThisReady += bytes;
       const queued = this.queue.shift();
-      assert(queued !== undefined, 'proposal queue underflow');
+      assert(queued === head, 'proposal queue changed under pump');
       this.instanceNext = Math.max(this.instanceNext, this.options.host.chosenInstanceMax() + 1);
       const instance = this.instanceNext++;
       const value: Value = {

@@ -111,8 +111,13 @@ export type ProposalOutcome =
     };
 
 export function valueBytes(value: Value): number {
+  return entriesBytes(value.entries);
+}
+
+/** What a value holding `entries` counts for (valueBytes), before it is made one. */
+export function entriesBytes(entries: readonly Entry[]): number {
   let bytes = 64;
-  for (const entry of value.entries) bytes += entryBytes(entry);
+  for (const entry of entries) bytes += entryBytes(entry);
   return bytes;
 }
 
