@@ -1,6 +1,6 @@
 import { assert } from './assert.js';
 import { DedupWindow } from './DedupWindow.js';
-import type { CommittedBatch, CommittedEntry, EntryResult, LearnerState, Value } from './types.js';
+import { type CommittedBatch, type CommittedEntry, committedEntryMake, type EntryResult, type LearnerState, type Value } from './types.js';
 
 /**
  * The learner holds chosen values above its committed instance and releases them strictly in
@@ -93,7 +93,7 @@ export class Learner {
       } else {
         const offset = this.offsetNext++;
         if (entry.id !== undefined) this.dedup.add(entry.id, offset);
-        entries.push(committedEntry(entry, offset, timestampMs));
+        entries.push(committedEntryMake({ offset, data: entry.data, id: entry.id, key: entry.key, timestampMs }));
         results.push({ status: 'ok', offset });
       }
     }
@@ -110,15 +110,4 @@ export class Learner {
       dedup: this.dedup.entries(),
     };
   }
-}
-
-function committedEntry(
-  entry: { data: Uint8Array; id?: string; key?: string },
-  offset: number,
-  timestampMs: number,
-): CommittedEntry {
-  const committed: { -readonly [K in keyof CommittedEntry]: CommittedEntry[K] } = { offset, data: entry.data, timestampMs };
-  if (entry.id !== undefined) committed.id = entry.id;
-  if (entry.key !== undefined) committed.key = entry.key;
-  return committed;
 }

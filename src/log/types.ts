@@ -74,6 +74,18 @@ export interface CommittedEntry {
   readonly timestampMs: number;
 }
 
+/**
+ * The one way to make a committed entry (the learner's, and a stored batch's read back), so both
+ * have one shape: an absent id or key (undefined, or null as stored) is left out.
+ */
+export function committedEntryMake(options: { offset: number; data: Uint8Array; id: string | null | undefined; key: string | null | undefined; timestampMs: number }): CommittedEntry {
+  const { offset, data, id, key, timestampMs } = options;
+  const committed: { -readonly [K in keyof CommittedEntry]: CommittedEntry[K] } = { offset, data, timestampMs };
+  if (id !== undefined && id !== null) committed.id = id;
+  if (key !== undefined && key !== null) committed.key = key;
+  return committed;
+}
+
 /** A batch released by the learner, strictly in instance order. */
 export interface CommittedBatch {
   readonly instance: number;

@@ -1,5 +1,5 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
-import type { CommittedEntry, Entry, Value } from '../log/types.js';
+import { type CommittedEntry, committedEntryMake, type Entry, type Value } from '../log/types.js';
 import { CorruptionError } from './CorruptionError.js';
 
 /**
@@ -51,10 +51,7 @@ export function committedEntriesDecode(options: {
   for (let position = 0; position < tuples.length; position++) {
     if (options.skipped.has(position)) continue;
     const [data, id, key] = entryFields(tuples[position], fail);
-    const entry: { -readonly [K in keyof CommittedEntry]: CommittedEntry[K] } = { offset: offset++, data, timestampMs: options.timestampMs };
-    if (id !== null) entry.id = id;
-    if (key !== null) entry.key = key;
-    entries.push(entry);
+    entries.push(committedEntryMake({ offset: offset++, data, id, key, timestampMs: options.timestampMs }));
   }
   return entries;
 }
