@@ -4,7 +4,9 @@
  * A local 3-replica paxlog cluster (fsync on, 100-byte entries), measured over fresh runs; with
  * `--vs jetstream`, a 3-server JetStream cluster with an R3 file stream runs the same workloads in
  * the same run, and the table shows paxlog/JetStream ratios. Each run also measures this machine's
- * floor and ceiling with no paxlog code (bench/floor.ts). Prints medians with [min-max].
+ * floor and ceiling with no paxlog code (bench/floor.ts), and a follower's CPU per synchronous
+ * append in one process, a figure the machine's noise hardly moves (bench/replicaPath.ts). Prints
+ * medians with [min-max].
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,12 +19,13 @@ import { DevCluster } from '../src/dev/DevCluster.js';
 import { catchUpRun } from './catchup.js';
 import { floorRun } from './floor.js';
 import { JetStreamCluster } from './JetStreamCluster.js';
+import { replicaPathRun } from './replicaPath.js';
 
 type Metrics = Record<string, number>;
 
 const payload = new Uint8Array(100).fill(120);
 /** Untimed appends first, on both systems: JIT, connections and storage files warm up. */
-const sizes = { warmup: 1_000, sync: 2_000, inflight: 20_000, producer: 100_000, window: 10_000 };
+const sizes = { warmup: 1_000, sync: 2_000, inflight: 20_000, producer: 100_000, window: 10_000, pathAppends: 20_000 };
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
@@ -109,6 +112,7 @@ async function paxlogRun(): Promise<Metrics> {
   // The same machine's floor for the sync workload and ceiling for per-append requests, without
   // paxlog: what the targets are up against (bench/floor.ts).
   Object.assign(m, await floorRun({ warmup: sizes.warmup, sync: sizes.sync, inflight: sizes.inflight }));
+  Object.assign(m, await replicaPathRun({ appends: sizes.pathAppends }));
   if (!process.argv.includes('--no-catchup')) {
     await paxlogCluster([], async (client, cluster) => {
       const leader = Number((await client.status({ waitMs: 200 })).find((s) => s['serving'] === true)?.['id']);
@@ -176,7 +180,7 @@ function median(values: number[]): { median: number; min: number; max: number } 
 }
 
 function format(value: number, metric: string): string {
-  return metric.endsWith('ms') || metric.endsWith(' s') || metric.includes('MB') ? value.toFixed(2) : Math.round(value).toLocaleString('en-US');
+  return metric.endsWith('ms') || metric.endsWith(' s') || metric.endsWith('cores') || metric.includes('MB') ? value.toFixed(2) : Math.round(value).toLocaleString('en-US');
 }
 
 function table(paxlog: Metrics[], js: Metrics[] | null): string {
