@@ -2,9 +2,9 @@
  * The CPU a follower spends on one synchronous append, in one process and with no NATS and no
  * disk wait: the two peer batches it receives (the accept, then the commit notice) are decoded,
  * stepped through the pure core, and their Readys persisted to a real SqliteLog (on /dev/shm when
- * there is one, so an fsync costs nothing) with its replies encoded. Unlike the cluster figures,
- * this one hardly moves with the machine's noise: it is the number to watch when shaving work off
- * the replica's path. (What it leaves out, per append and replica on this VM: about 0.35 ms of
+ * there is one, so an fsync costs nothing) with its replies encoded. It moves far less with the
+ * machine's noise than the cluster figures (about ±15% over a morning, against ±25-50%): it is the
+ * number to watch when shaving work off the replica's path. (What it leaves out, per append and replica on this VM: about 0.35 ms of
  * system CPU per fsync, and the NATS reads, writes and loop wake-ups.)
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
