@@ -13,10 +13,13 @@ at once with --exit).`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-async function waitForLeader(client: PaxlogClient): Promise<void> {
+/** Waits for a serving replica; returns why there will be none when a replica exited instead. */
+async function waitForLeader(client: PaxlogClient, cluster: DevCluster): Promise<string | null> {
   for (;;) {
+    const failure = cluster.replicaFailure();
+    if (failure !== null) return failure;
     const statuses = await client.status({ waitMs: 200 }).catch(() => []);
-    if (statuses.some((s) => s['serving'] === true)) return;
+    if (statuses.some((s) => s['serving'] === true)) return null;
   }
 }
 
@@ -60,7 +63,11 @@ export async function demoCommand(values: Record<string, string | boolean | unde
   try {
     say(`paxlog demo: nats-server at ${cluster.url}, 3 replicas, log "demo", data under ${dataDir}`);
     say('waiting for the replicas to elect a leader (a fresh lease acceptor first waits out one lease time)...');
-    await waitForLeader(client);
+    const failure = await waitForLeader(client, cluster);
+    if (failure !== null) {
+      process.stderr.write(`paxlog demo: ${failure}\n`);
+      return 1;
+    }
     await appendEvents(client);
     await tailFromZero(client, 3);
     say(`\nstatus:\n${statusTable(await client.status({ waitMs: 300 }))}`);

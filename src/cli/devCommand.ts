@@ -26,11 +26,32 @@ export async function devCommand(values: Record<string, string | boolean | undef
       '',
     ].join('\n'),
   );
-  await new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  const allExited = await untilStopOrAllExited(cluster);
   process.stdout.write('stopping the replicas and nats-server...\n');
   await cluster.stop();
-  return 0;
+  return allExited ? 1 : 0;
+}
+
+/**
+ * Runs until Ctrl-C (false), or until no replica is left (true). Each replica that exits unasked
+ * is reported on stderr with the end of its log as it happens; the others keep running.
+ */
+async function untilStopOrAllExited(cluster: DevCluster): Promise<boolean> {
+  let reported = 0;
+  return new Promise<boolean>((done) => {
+    const watch = setInterval(() => {
+      for (const exit of cluster.exitsUnasked.slice(reported)) process.stderr.write(`paxlog dev: ${cluster.exitText(exit)}\n`);
+      reported = cluster.exitsUnasked.length;
+      if (cluster.processes.size === 0) finish(true);
+    }, 200);
+    const finish = (allExited: boolean): void => {
+      clearInterval(watch);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      done(allExited);
+    };
+    const onSignal = (): void => finish(false);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
 }

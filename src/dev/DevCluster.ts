@@ -1,21 +1,34 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NatsServer } from './NatsServer.js';
 
 /**
- * How to run the paxlog CLI from here: the compiled file, or the source through tsx. With
- * PAXLOG_CPU_PROF_DIR set, each process writes a V8 CPU profile there when it exits (for finding
- * where a benchmark's time goes).
+ * How to run the paxlog CLI from here: the compiled file, or the source through tsx (the loader
+ * found from this package, by absolute URL: a bare `--import tsx` would be looked up from the
+ * working directory, and fail anywhere outside this package). With PAXLOG_CPU_PROF_DIR set, each
+ * process writes a V8 CPU profile there when it exits (for finding where a benchmark's time goes).
  */
 export function cliCommand(): string[] {
   const here = fileURLToPath(import.meta.url);
   const profDir = process.env['PAXLOG_CPU_PROF_DIR'];
   const prof = profDir === undefined || profDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir];
-  if (here.endsWith('.ts')) return [process.execPath, ...prof, '--import', 'tsx', join(dirname(here), '..', 'cli', 'main.ts')];
-  return [process.execPath, ...prof, join(dirname(here), '..', 'cli', 'main.js')];
+  if (!here.endsWith('.ts')) return [process.execPath, ...prof, join(dirname(here), '..', 'cli', 'main.js')];
+  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return [process.execPath, ...prof, '--import', tsxLoader, join(dirname(here), '..', 'cli', 'main.ts')];
 }
+
+/** A replica process that exited without being asked to: a crash, or a start that failed. */
+export interface ReplicaExit {
+  readonly id: number;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** Lines of a replica's log shown with its failure. */
+const failureLogLinesMax = 12;
 
 export interface DevClusterOptions {
   readonly dataDir: string;
@@ -34,6 +47,10 @@ export interface DevClusterOptions {
 export class DevCluster {
   readonly processes = new Map<number, ChildProcess>();
   readonly peers: number[];
+  /** Replicas that exited unasked, in order (see replicaFailure). */
+  readonly exitsUnasked: ReplicaExit[] = [];
+  /** Processes that signal() or stop() asked to exit. */
+  private readonly asked = new WeakSet<ChildProcess>();
 
   private constructor(
     readonly nats: NatsServer,
@@ -78,10 +95,29 @@ export class DevCluster {
     const child = spawn(command!, args, { stdio: ['ignore', logFd, logFd], env });
     closeSync(logFd);
     this.processes.set(id, child);
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
+      if (!this.asked.has(child)) this.exitsUnasked.push({ id, code, signal });
       if (this.processes.get(id) === child) this.processes.delete(id);
     });
     return child;
+  }
+
+  /** The first replica that exited unasked, for people (see exitText); null while none has. */
+  replicaFailure(): string | null {
+    const exit = this.exitsUnasked[0];
+    return exit === undefined ? null : this.exitText(exit);
+  }
+
+  /** How a replica ended, where its log is, and the log's last lines. */
+  exitText(exit: ReplicaExit): string {
+    const logPath = join(this.options.dataDir, `r${exit.id}.log`);
+    let logTail = '';
+    try {
+      logTail = readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-failureLogLinesMax).join('\n');
+    } catch {
+      logTail = '(no log)';
+    }
+    return `replica ${exit.id} exited (${exit.signal ?? `code ${exit.code}`}); the end of its log, ${logPath}:\n${logTail}`;
   }
 
   /** Sends `signal` to a replica and waits for it to exit; returns its exit code or signal. */
@@ -89,6 +125,7 @@ export class DevCluster {
     const child = this.processes.get(id);
     if (child === undefined) throw new Error(`replica ${id} is not running`);
     const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
+    this.asked.add(child);
     child.kill(signal);
     const result = await exited;
     this.processes.delete(id);

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { cliCommand } from '../../src/dev/DevCluster.js';
 import { waitFor } from '../helpers/clusterChecks.js';
@@ -11,9 +12,13 @@ import { waitFor } from '../helpers/clusterChecks.js';
 const run = promisify(execFile);
 const [node, ...prefix] = cliCommand();
 
-async function paxlog(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `paxlog` as a user runs it: bin/paxlog.mjs, from `cwd` (this package's folder by default). */
+const bin = fileURLToPath(new URL('../../bin/paxlog.mjs', import.meta.url));
+
+async function paxlog(args: string[], options: { cwd?: string; bin?: boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const command = options.bin === true ? [bin] : prefix;
   try {
-    const { stdout, stderr } = await run(node!, [...prefix, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await run(node!, [...command, ...args], { timeout: 60_000, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -129,6 +134,37 @@ describe('the paxlog command', () => {
         dev.kill('SIGINT');
         await exited;
       }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('paxlog demo, run from a folder outside the package: appends, a refused stale offset, a retry written once, the tail and the status table', async () => {
+    // The replicas it starts load paxlog through tsx; a bare `--import tsx` resolved from the
+    // working directory, so outside the package every replica failed and the demo waited forever.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
+    try {
+      const result = await paxlog(['demo', '--exit', '--data', join(elsewhere, 'demo')], { cwd: elsewhere, bin: true });
+      assert.equal(result.code, 0, `the demo failed: ${result.stderr}`);
+      for (const offset of [0, 1, 2]) assert.match(result.stdout, new RegExp(`expecting offset ${offset}: committed at offset ${offset}`));
+      assert.match(result.stdout, /"withdrew 500" expecting offset 1: refused, the log has moved on \(next offset 3\)/);
+      assert.match(result.stdout, /already committed at offset 1, not written twice/);
+      assert.match(result.stdout, /\n\s+2\s+\S+\s+\[account\.42\]\s+withdrew 30\n/);
+      const rows = result.stdout.split('status:\n')[1]!.trim().split('\n').slice(1);
+      assert.equal(rows.length, 3, 'one status row per replica');
+      assert.equal(rows.filter((row) => row.trim().split(/\s+/)[1] === 'yes').length, 1, 'one replica serves');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('paxlog dev reports each replica that exits, with the end of its log, and stops once none is left', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
+    try {
+      const result = await paxlog(['dev', '--data', dataDir, '--log-level', 'nope']);
+      assert.equal(result.code, 1);
+      for (const id of [1, 2, 3]) assert.match(result.stderr, new RegExp(`paxlog dev: replica ${id} exited \\(code 2\\); the end of its log, ${dataDir}/r${id}.log:`));
+      assert.match(result.stderr, /invalid replica config: logLevel/, 'the reason, from the replica\'s own log');
+    } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
