@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { AuthorizationError, ConnectionError } from '@nats-io/transport-node';
+import { PaxlogError } from '../client/errors.js';
 import { devCommand, devUsage } from './devCommand.js';
 import { demoCommand, demoUsage } from './demoCommand.js';
 import { appendCommand, logCommandsUsage, readCommand, tailCommand } from './logCommands.js';
@@ -68,10 +70,24 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * What to print for an error that ends a command: an operating error (NATS unreachable or refusing
+ * us, a paxlog error reply such as no leader or a timeout) as its message and where it happened;
+ * anything else, a bug, with its stack.
+ */
+function failureText(error: unknown, options: { nats: string | undefined }): string {
+  if (error instanceof ConnectionError || error instanceof AuthorizationError) {
+    return `paxlog: cannot use the NATS server at ${options.nats ?? 'the default URL'}: ${error.message}`;
+  }
+  if (error instanceof PaxlogError) return `paxlog: ${error.name}: ${error.message}`;
+  return `paxlog: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`paxlog: ${(error as Error).stack ?? String(error)}\n`);
+    const natsAt = process.argv.indexOf('--nats');
+    process.stderr.write(`${failureText(error, { nats: natsAt < 0 ? undefined : process.argv[natsAt + 1] })}\n`);
     process.exit(1);
   },
 );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -74,6 +75,16 @@ describe('the paxlog command', () => {
     const result = await paxlog(['node', '--id', '4', '--peers', '1,2,x', '--logs', 'bad.name', '--data', '/tmp/x', '--nats', 'http://nope']);
     assert.equal(result.code, 2);
     for (const field of ['peers', 'logs', 'natsUrl']) assert.match(result.stderr, new RegExp(`${field}`), `names ${field}`);
+  });
+
+  it('paxlog status with no NATS server there says so in one line, with no stack trace', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const result = await paxlog(['status', '--nats', `nats://127.0.0.1:${port}`, '--log', 'default']);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `paxlog: cannot use the NATS server at nats://127.0.0.1:${port}: connection refused\n`);
   });
 
   it('paxlog dev runs a cluster, paxlog status prints its table, and Ctrl-C stops everything', async () => {
