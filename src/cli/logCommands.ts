@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { ConflictError, PaxlogClient, type StreamEntry } from '../client/PaxlogClient.js';
+import { natsUrlOf } from './args.js';
 
 export const logCommandsUsage = `paxlog append --nats URL [--log LOG] [--key K] [--id ID] [--expected-offset N] [--json] [TEXT ...]
   Appends each TEXT as an entry, or each line of stdin when no TEXT is given.
@@ -16,7 +17,7 @@ function text(values: Values, name: string): string | undefined {
 }
 
 async function client(values: Values): Promise<PaxlogClient> {
-  return PaxlogClient.connect({ servers: text(values, 'nats') ?? 'nats://127.0.0.1:4222', log: text(values, 'log') ?? 'default', name: 'paxlog-cli' });
+  return PaxlogClient.connect({ servers: natsUrlOf(values), log: text(values, 'log') ?? 'default', name: 'paxlog-cli' });
 }
 
 function show(entry: StreamEntry | { offset: number; key?: string | undefined; id?: string | undefined; data: Uint8Array; timestampMs: number }, json: boolean): string {

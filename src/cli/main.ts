@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { AuthorizationError, ConnectionError } from '@nats-io/transport-node';
 import { PaxlogError } from '../client/errors.js';
+import { natsUrlOf } from './args.js';
 import { devCommand, devUsage } from './devCommand.js';
 import { demoCommand, demoUsage } from './demoCommand.js';
 import { appendCommand, logCommandsUsage, readCommand, tailCommand } from './logCommands.js';
@@ -49,6 +50,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  try {
+    return await runCommand({ command, values, positionals });
+  } catch (error) {
+    process.stderr.write(`${failureText(error, { nats: natsUrlOf(values) })}\n`);
+    return 1;
+  }
+}
+
+function runCommand(options: { command: string; values: Record<string, string | boolean | undefined>; positionals: string[] }): Promise<number> {
+  const { command, values, positionals } = options;
   switch (command) {
     case 'node':
       return nodeCommand(values);
@@ -66,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(values);
     default:
       process.stderr.write(`unknown command ${command}\n\n${usage}`);
-      return 2;
+      return Promise.resolve(2);
   }
 }
 
@@ -75,9 +86,9 @@ async function main(argv: string[]): Promise<number> {
  * us, a paxlog error reply such as no leader or a timeout) as its message and where it happened;
  * anything else, a bug, with its stack.
  */
-function failureText(error: unknown, options: { nats: string | undefined }): string {
+function failureText(error: unknown, options: { nats: string }): string {
   if (error instanceof ConnectionError || error instanceof AuthorizationError) {
-    return `paxlog: cannot use the NATS server at ${options.nats ?? 'the default URL'}: ${error.message}`;
+    return `paxlog: cannot use the NATS server at ${options.nats}: ${error.message}`;
   }
   if (error instanceof PaxlogError) return `paxlog: ${error.name}: ${error.message}`;
   return `paxlog: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
@@ -86,8 +97,7 @@ function failureText(error: unknown, options: { nats: string | undefined }): str
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const natsAt = process.argv.indexOf('--nats');
-    process.stderr.write(`${failureText(error, { nats: natsAt < 0 ? undefined : process.argv[natsAt + 1] })}\n`);
+    process.stderr.write(`paxlog: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   },
 );

@@ -1,4 +1,5 @@
 import { PaxlogClient } from '../client/PaxlogClient.js';
+import { natsUrlOf } from './args.js';
 
 export const statusUsage = `paxlog status --nats URL [--log LOG] [--json] [--watch]
 Prints, per replica: whether it serves, votes and publishes the plain live tail, the lease
@@ -70,7 +71,7 @@ export function progressLine(s: Row): string | null {
 }
 
 export async function statusCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const servers = typeof values['nats'] === 'string' ? values['nats'] : 'nats://127.0.0.1:4222';
+  const servers = natsUrlOf(values);
   const log = typeof values['log'] === 'string' ? values['log'] : 'default';
   const client = await PaxlogClient.connect({ servers, log, name: 'paxlog-status' });
   try {
