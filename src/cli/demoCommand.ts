@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConflictError, PaxlogClient } from '../client/PaxlogClient.js';
 import { DevCluster } from '../dev/DevCluster.js';
 import { findNatsServer, natsServerMissingMessage } from '../dev/NatsServer.js';
@@ -12,6 +13,18 @@ log from offset 0 and prints the status table; then keeps the cluster up until C
 at once with --exit).`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * This CLI as a command line that works from the working directory: `node` and this package's
+ * bin/paxlog.mjs, relative when it lies below the working directory, else absolute (and quoted
+ * when the path needs it). `npm run paxlog --` works only inside the package.
+ */
+export function paxlogInvocation(): string {
+  const bin = fileURLToPath(new URL('../../bin/paxlog.mjs', import.meta.url));
+  const below = relative(process.cwd(), bin);
+  const path = below.startsWith('..') || isAbsolute(below) ? bin : below;
+  return `node ${/^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`}`;
+}
 
 /** Waits for a serving replica; returns why there will be none when a replica exited instead. */
 async function waitForLeader(client: PaxlogClient, cluster: DevCluster): Promise<string | null> {
@@ -73,8 +86,8 @@ export async function demoCommand(values: Record<string, string | boolean | unde
     say(`\nstatus:\n${statusTable(await client.status({ waitMs: 300 }))}`);
     if (values['exit'] === true) return 0;
     say(`\nthe cluster keeps running. Try, in another terminal:`);
-    say(`  npm run paxlog -- tail --nats ${cluster.url} --log demo`);
-    say(`  npm run paxlog -- append --nats ${cluster.url} --log demo "hello"`);
+    say(`  ${paxlogInvocation()} tail --nats ${cluster.url} --log demo`);
+    say(`  ${paxlogInvocation()} append --nats ${cluster.url} --log demo "hello"`);
     say('Ctrl-C stops everything.');
     await new Promise<void>((done) => {
       process.once('SIGINT', done);

@@ -149,21 +149,38 @@ describe('the paxlog command', () => {
     }
   });
 
-  it('paxlog demo, run from a folder outside the package: appends, a refused stale offset, a retry written once, the tail and the status table', async () => {
+  it('paxlog demo, run from a folder outside the package: appends, a refused stale offset, a retry written once, the tail, the status table, and hints that work there', async () => {
     // The replicas it starts load paxlog through tsx; a bare `--import tsx` resolved from the
     // working directory, so outside the package every replica failed and the demo waited forever.
+    // Its hints said `npm run paxlog --`, which works only inside the package.
     const elsewhere = mkdtempSync(join(tmpdir(), 'paxlog-cli-'));
+    const demo = spawn(node!, [bin, 'demo', '--data', join(elsewhere, 'demo')], { cwd: elsewhere, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    demo.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    demo.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
     try {
-      const result = await paxlog(['demo', '--exit', '--data', join(elsewhere, 'demo')], { cwd: elsewhere, bin: true });
-      assert.equal(result.code, 0, `the demo failed: ${result.stderr}`);
-      for (const offset of [0, 1, 2]) assert.match(result.stdout, new RegExp(`expecting offset ${offset}: committed at offset ${offset}`));
-      assert.match(result.stdout, /"withdrew 500" expecting offset 1: refused, the log has moved on \(next offset 3\)/);
-      assert.match(result.stdout, /already committed at offset 1, not written twice/);
-      assert.match(result.stdout, /\n\s+2\s+\S+\s+\[account\.42\]\s+withdrew 30\n/);
-      const rows = result.stdout.split('status:\n')[1]!.trim().split('\n').slice(1);
+      await waitFor('the demo to print its hints', async () => {
+        if (demo.exitCode !== null) throw new Error(`the demo exited ${demo.exitCode}: ${err}`);
+        return out.includes('Ctrl-C stops everything') ? true : null;
+      });
+      for (const offset of [0, 1, 2]) assert.match(out, new RegExp(`expecting offset ${offset}: committed at offset ${offset}`));
+      assert.match(out, /"withdrew 500" expecting offset 1: refused, the log has moved on \(next offset 3\)/);
+      assert.match(out, /already committed at offset 1, not written twice/);
+      assert.match(out, /\n\s+2\s+\S+\s+\[account\.42\]\s+withdrew 30\n/);
+      const rows = out.split('status:\n')[1]!.split('\n\n')[0]!.trim().split('\n').slice(1);
       assert.equal(rows.length, 3, 'one status row per replica');
       assert.equal(rows.filter((row) => row.trim().split(/\s+/)[1] === 'yes').length, 1, 'one replica serves');
+      const hint = out.split('\n').find((line) => / append --nats /.test(line));
+      assert.ok(hint !== undefined, `an append hint in: ${out}`);
+      const appended = await run('sh', ['-c', hint.trim()], { cwd: elsewhere, timeout: 60_000 });
+      assert.equal(appended.stdout, 'appended at offset 3\n', `the hint, run where the demo ran: ${hint.trim()}`);
+      demo.kill('SIGINT');
+      assert.equal(await exited, 0);
     } finally {
+      if (demo.exitCode === null) demo.kill('SIGKILL');
+      await exited;
       rmSync(elsewhere, { recursive: true, force: true });
     }
   });
