@@ -5,7 +5,8 @@ export const statusUsage = `paxlog status --nats URL [--log LOG] [--json] [--wat
 Prints, per replica: whether it serves, votes and publishes the plain live tail, the lease
 holder and its remaining time, committed and accepted instances, the committed offset, the first
 offset retention keeps, and the lag behind the most advanced replica; then a progress bar for
-each replica catching up (by log transfer or by snapshot).
+each replica catching up (by log transfer or by snapshot), and a warning when the replicas run
+different retention policies.
 --watch prints it again every second until interrupted.`;
 
 type Row = Record<string, unknown>;
@@ -37,7 +38,19 @@ export function statusTable(statuses: readonly Row[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   const bars = statuses.map(progressLine).filter((l): l is string => l !== null);
-  return [line(header), ...rows.map(line), ...bars].join('\n');
+  const retention = retentionMismatchLine(statuses);
+  return [line(header), ...rows.map(line), ...bars, ...(retention === null ? [] : [retention])].join('\n');
+}
+
+/**
+ * A warning when the replicas that answered run different retention policies (paxlog does not
+ * stop them): they then truncate at different offsets, and a read or a stream that moves to
+ * another replica may meet another horizon. Null when they agree.
+ */
+export function retentionMismatchLine(statuses: readonly Row[]): string | null {
+  const policies = statuses.filter((s) => typeof s['retention'] === 'string');
+  if (new Set(policies.map((s) => s['retention'])).size <= 1) return null;
+  return `warning: the replicas run different retention policies (${policies.map((s) => `replica ${cell(s['id'])}: ${String(s['retention'])}`).join('; ')}); give every replica the same --retain-* flags`;
 }
 
 const barWidth = 30;
