@@ -77,7 +77,8 @@ export class DevCluster {
     return join(this.options.dataDir, `r${id}`);
   }
 
-  startReplica(id: number): ChildProcess {
+  /** Starts replica `id`; `env` adds to its environment (a test's PAXLOG_CRASH_AT, say). */
+  startReplica(id: number, options: { env?: Readonly<Record<string, string>> } = {}): ChildProcess {
     if (this.processes.has(id)) throw new Error(`replica ${id} is already running`);
     const [command, ...prefix] = cliCommand();
     const args = [
@@ -91,7 +92,7 @@ export class DevCluster {
       ...(this.options.nodeFlags ?? []),
     ];
     const logFd = openSync(join(this.options.dataDir, `r${id}.log`), 'a');
-    const env = { ...process.env, PAXLOG_STOP_WITH_PARENT: String(process.pid) };
+    const env = { ...process.env, ...options.env, PAXLOG_STOP_WITH_PARENT: String(process.pid) };
     const child = spawn(command!, args, { stdio: ['ignore', logFd, logFd], env });
     closeSync(logFd);
     this.processes.set(id, child);

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { Subject, type Subscription as RxSubscription } from 'rxjs';
+import { assert } from '../log/assert.js';
 import type { ReplicaId } from '../log/ballot.js';
 import type { SnapshotNeeded } from '../log/Effects.js';
 import type { CommittedBatch, Entry, LearnerState, ProposalId, ProposalOutcome } from '../log/types.js';
@@ -13,6 +14,7 @@ import { retentionText } from '../snapshot/RetentionPolicy.js';
 import { snapshotFetch } from '../snapshot/snapshotFetch.js';
 import { SnapshotStore, type SnapshotManifest } from '../snapshot/SnapshotStore.js';
 import { CatchUpProgress } from './CatchUpProgress.js';
+import { crashPoint } from './crashPoint.js';
 import { SnapshotEndpoint } from './SnapshotEndpoint.js';
 import { SeededRandom } from '../log/random.js';
 import { isLeaseMessage } from '../election/messages.js';
@@ -118,7 +120,8 @@ export class LogNode {
 
   start(): void {
     const config = this.options.config;
-    rmSync(`${this.storePath}.incoming`, { force: true }); // a snapshot install that a crash cut short
+    // A snapshot install that a crash cut short, with any WAL beside it.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.storePath}.incoming${suffix}`, { force: true });
     this.snapshots = new SnapshotStore({ dir: join(config.dataDir, `${this.log}.snapshots`), keepMax: config.snapshotsKeepMax });
     this.clockStartMs = performance.now();
     const learnerState = this.openCore();
@@ -370,8 +373,11 @@ export class LogNode {
     store.close();
     this.store = null;
     const installed = SqliteLog.adoptSnapshot({ path: options.incoming, own });
+    for (const path of [this.storePath, options.incoming]) assert(SqliteLog.walEmpty(path), `SQLite at ${path}: a WAL is left after its last close`);
     pathSync(options.incoming);
+    crashPoint('snapshot-install-before-rename');
     renameSync(options.incoming, this.storePath);
+    crashPoint('snapshot-install-after-rename');
     pathSync(this.options.config.dataDir);
     const reopened = this.openStore();
     const learnerState = reopened.learnerState();

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { assert } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
@@ -514,6 +514,18 @@ export class SqliteLog implements LogStoreReader {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Whether the store at `path` is one self-contained file: no WAL beside it, or an empty one.
+   * SQLite checkpoints the WAL into the database and deletes it when the last connection closes;
+   * a snapshot install checks this of both files before it renames one over the other, since a
+   * WAL left beside a file renamed into place would be replayed into the wrong database
+   * (sqlite.org/howtocorrupt.html, "mispairing database files and hot journals").
+   */
+  static walEmpty(path: string): boolean {
+    const wal = `${path}-wal`;
+    return !existsSync(wal) || statSync(wal).size === 0;
   }
 
   /** Runs inside the persist transaction; returns the cursor to adopt once it commits. */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { PaxlogClient, RetentionError } from '../../src/client/PaxlogClient.js';
 import type { DevCluster } from '../../src/dev/DevCluster.js';
+import { SqliteLog } from '../../src/storage/SqliteLog.js';
 import type { CommittedEntry } from '../../src/log/types.js';
 import { leaderOf, waitFor, withCluster } from '../helpers/clusterChecks.js';
 
@@ -195,6 +196,39 @@ describe('catch-up and snapshots on a real cluster', { concurrency: false }, () 
       const { horizon, entries } = await expectReplicasEqual(client, cluster);
       assert.equal(horizon, 0);
       assert.equal(entries, 60_500);
+    });
+  });
+
+  it('5. a follower killed just before, then just after, the rename that installs its snapshot restarts on a whole store each time and ends consistent', async () => {
+    await withCluster({ name: 'catchup-rename', logs: [log], nodeFlags: ['--retain-entries-max', '20000'] }, async (cluster, client) => {
+      const leader = await leaderOf(client);
+      const follower = cluster.peers.find((id) => id !== leader)!;
+      await appendBulk(client, { count: 1_000, prefix: 'before' });
+      await waitFor('the follower to commit the first entries', async () => Number((await statusOf(client, follower))?.['offsetNext']) === 1_000 || null);
+      await cluster.signal(follower, 'SIGTERM');
+      await appendBulk(client, { count: 100_000, prefix: 'r' });
+      const dir = cluster.replicaDataDir(follower);
+      const store = join(dir, `${log}.sqlite`);
+      /** Starts the follower armed to die at `point`, and waits until it has. */
+      const killedAt = async (point: string): Promise<void> => {
+        const child = cluster.startReplica(follower, { env: { PAXLOG_CRASH_AT: point } });
+        const exited = await waitFor(`the follower to die at ${point}`, async () => (child.exitCode !== null || child.signalCode !== null ? { code: child.exitCode, signal: child.signalCode } : null), 120_000);
+        assert.deepEqual(exited, { code: null, signal: 'SIGKILL' }, `the follower died at ${point}: ${cluster.replicaFailure()}`);
+      };
+      await killedAt('snapshot-install-before-rename');
+      // The old store is still whole and in place; the adopted snapshot waits beside it.
+      assert.equal(SqliteLog.describe(store).offsetNext, 1_000, 'before the rename: the old store, as it was');
+      assert.ok(existsSync(`${store}.incoming`), 'before the rename: the snapshot file beside it');
+      assert.ok(SqliteLog.walEmpty(`${store}.incoming`) && SqliteLog.walEmpty(store), 'no WAL beside either file');
+      await killedAt('snapshot-install-after-rename');
+      const installed = SqliteLog.describe(store);
+      assert.ok(installed.offsetNext > 1_000 && installed.horizonOffset > 0, `after the rename: the snapshot is the store (${JSON.stringify(installed)})`);
+      assert.deepEqual(readdirSync(dir).filter((name) => name.includes('.incoming')), [], 'after the rename: nothing left beside it');
+      cluster.startReplica(follower);
+      await appendBulk(client, { count: 1_000, prefix: 'after' });
+      const { horizon, entries } = await expectReplicasEqual(client, cluster);
+      assert.equal(horizon + entries, 102_000);
+      assert.equal(counter(await statusOf(client, follower), 'snapshot.installed'), 0, 'the restart kept the installed snapshot and fetched only the tail');
     });
   });
 });
