@@ -15,6 +15,7 @@ export {
   TimeoutError,
 } from './client/PaxlogClient.js';
 export { Producer, type ProducerOptions } from './client/Producer.js';
+export { type NatsAccess, NatsAccessError } from './transport/natsAccess.js';
 export type { CommittedEntry, Entry, EntryResult } from './log/types.js';
 export { DevCluster } from './dev/DevCluster.js';
 /** The pure consensus core, for embedding paxlog's replication in another driver. */

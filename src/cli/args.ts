@@ -1,7 +1,40 @@
+import { PaxlogClient } from '../client/PaxlogClient.js';
+import { type NatsAccess, NatsAccessError } from '../transport/natsAccess.js';
+
 /** The NATS server a client command uses: `--nats`, else a local server on the default port. */
 export function natsUrlOf(values: Record<string, string | boolean | undefined>): string {
   const url = values['nats'];
   return typeof url === 'string' ? url : 'nats://127.0.0.1:4222';
+}
+
+/** How a client command reaches NATS: `--nats` and the `--nats-*` file flags (see NatsAccess). */
+export function natsAccessFlags(values: Record<string, string | boolean | undefined>): Omit<NatsAccess, 'url'> {
+  const file = (flag: string): string | undefined => (typeof values[flag] === 'string' ? values[flag] : undefined);
+  return {
+    credsFile: file('nats-creds'),
+    nkeyFile: file('nats-nkey'),
+    tlsCaFile: file('nats-tls-ca'),
+    tlsCertFile: file('nats-tls-cert'),
+    tlsKeyFile: file('nats-tls-key'),
+  };
+}
+
+/** How long a client command waits for its first NATS connection, as the `nats` CLI does. */
+const cliConnectTimeoutMs = 5_000;
+
+/**
+ * A client command's connection: `--nats` and the access flags. Whatever keeps it from getting
+ * connected (refused, bad credentials, a TLS handshake the server rejects, which nats.js reports
+ * as a timeout) becomes a NatsAccessError, which the command prints as one line.
+ */
+export async function clientConnect(values: Record<string, string | boolean | undefined>, options: { log: string; name: string }): Promise<PaxlogClient> {
+  try {
+    return await PaxlogClient.connect({ servers: natsUrlOf(values), ...natsAccessFlags(values), ...options, connectTimeoutMs: cliConnectTimeoutMs });
+  } catch (error) {
+    if (error instanceof NatsAccessError) throw error;
+    const message = (error as Error).name === 'TimeoutError' ? 'no connection within the connect timeout' : (error as Error).message;
+    throw new NatsAccessError(message, { cause: error });
+  }
 }
 
 /** "1,2,3" → [1, 2, 3]; a bad item stays NaN so the config check names the field. */

@@ -1,13 +1,15 @@
 import { createInterface } from 'node:readline';
 import { ConflictError, PaxlogClient, type StreamEntry } from '../client/PaxlogClient.js';
-import { natsUrlOf } from './args.js';
+import { clientConnect } from './args.js';
 
 export const logCommandsUsage = `paxlog append --nats URL [--log LOG] [--key K] [--id ID] [--expected-offset N] [--json] [TEXT ...]
   Appends each TEXT as an entry, or each line of stdin when no TEXT is given.
 paxlog tail --nats URL [--log LOG] [--from N] [--key K] [--json]
   Streams committed entries from offset N (default 0), then follows the log until Ctrl-C.
 paxlog read --nats URL [--log LOG] [--from N] [--limit N] [--json]
-  Prints one page of committed entries.`;
+  Prints one page of committed entries.
+These, and paxlog status, also take the NATS access flags of paxlog node: --nats-creds FILE,
+--nats-nkey FILE, --nats-tls-ca FILE, --nats-tls-cert FILE and --nats-tls-key FILE.`;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -17,7 +19,7 @@ function text(values: Values, name: string): string | undefined {
 }
 
 async function client(values: Values): Promise<PaxlogClient> {
-  return PaxlogClient.connect({ servers: natsUrlOf(values), log: text(values, 'log') ?? 'default', name: 'paxlog-cli' });
+  return clientConnect(values, { log: text(values, 'log') ?? 'default', name: 'paxlog-cli' });
 }
 
 function show(entry: StreamEntry | { offset: number; key?: string | undefined; id?: string | undefined; data: Uint8Array; timestampMs: number }, json: boolean): string {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { AuthorizationError, ConnectionError } from '@nats-io/transport-node';
 import { PaxlogError } from '../client/errors.js';
+import { NatsAccessError, natsUrlShown } from '../transport/natsAccess.js';
 import { natsUrlOf } from './args.js';
 import { devCommand, devUsage } from './devCommand.js';
 import { demoCommand, demoUsage } from './demoCommand.js';
@@ -27,6 +28,7 @@ const flagNames = [
   'message-bytes-max', 'linger-ms', 'inflight-instances-max', 'batch-entries-max',
   'retain-entries-max', 'retain-bytes-max', 'retain-age-ms-max', 'snapshots-keep-max',
   'key', 'from', 'limit', 'expected-offset',
+  'nats-creds', 'nats-nkey', 'nats-tls-ca', 'nats-tls-cert', 'nats-tls-key',
 ] as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -87,8 +89,8 @@ function runCommand(options: { command: string; values: Record<string, string | 
  * anything else, a bug, with its stack.
  */
 function failureText(error: unknown, options: { nats: string }): string {
-  if (error instanceof ConnectionError || error instanceof AuthorizationError) {
-    return `paxlog: cannot use the NATS server at ${options.nats}: ${error.message}`;
+  if (error instanceof ConnectionError || error instanceof AuthorizationError || error instanceof NatsAccessError) {
+    return `paxlog: cannot use the NATS server at ${natsUrlShown(options.nats)}: ${error.message}`;
   }
   if (error instanceof PaxlogError) return `paxlog: ${error.name}: ${error.message}`;
   return `paxlog: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;

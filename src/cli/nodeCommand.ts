@@ -8,7 +8,20 @@ export const nodeUsage = `paxlog node --id N --peers 1,2,3 --logs LOG[,LOG] --da
   [--inflight-instances-max 32] [--message-bytes-max 8388608] [--log-level info] [--config FILE.json]
   [--retain-entries-max N] [--retain-bytes-max N] [--retain-age-ms-max N]
   [--snapshots-keep-max 2]
-Runs one replica process. Flags override the JSON config file; every field is validated.`;
+  [--nats-creds FILE | --nats-nkey FILE] [--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE]
+Runs one replica process. Flags override the JSON config file; every field is validated.
+--nats takes one URL or several, comma-separated; a user and password (nats://user:pass@host) or
+a token (nats://token@host) in it is used, and never logged. Put secrets in the config file
+(natsUrl, natsCredsFile, ...) rather than on the command line, where other users can see them.`;
+
+/** The NATS access flags every command takes, and the config fields they set. */
+export const natsFileFlags: ReadonlyArray<readonly [string, string]> = [
+  ['nats-creds', 'natsCredsFile'],
+  ['nats-nkey', 'natsNkeyFile'],
+  ['nats-tls-ca', 'natsTlsCaFile'],
+  ['nats-tls-cert', 'natsTlsCertFile'],
+  ['nats-tls-key', 'natsTlsKeyFile'],
+];
 
 /** `paxlog node`: one replica process, until SIGTERM or SIGINT. */
 export async function nodeCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
@@ -20,6 +33,7 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
     if (typeof values['logs'] === 'string') flags['logs'] = textList(values['logs']);
     if (typeof values['data'] === 'string') flags['dataDir'] = values['data'];
     if (typeof values['nats'] === 'string') flags['natsUrl'] = values['nats'];
+    for (const [flag, field] of natsFileFlags) if (typeof values[flag] === 'string') flags[field] = values[flag];
     if (typeof values['tick-ms'] === 'string') flags['tickMs'] = Number(values['tick-ms']);
     if (typeof values['lease-ticks'] === 'string') flags['leaseTicks'] = Number(values['lease-ticks']);
     if (typeof values['log-level'] === 'string') flags['logLevel'] = values['log-level'];

@@ -1,5 +1,4 @@
-import { PaxlogClient } from '../client/PaxlogClient.js';
-import { natsUrlOf } from './args.js';
+import { clientConnect } from './args.js';
 
 export const statusUsage = `paxlog status --nats URL [--log LOG] [--json] [--watch]
 Prints, per replica: whether it serves, votes and publishes the plain live tail, the lease
@@ -84,9 +83,8 @@ export function progressLine(s: Row): string | null {
 }
 
 export async function statusCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const servers = natsUrlOf(values);
   const log = typeof values['log'] === 'string' ? values['log'] : 'default';
-  const client = await PaxlogClient.connect({ servers, log, name: 'paxlog-status' });
+  const client = await clientConnect(values, { log, name: 'paxlog-status' });
   try {
     for (;;) {
       const statuses = await client.status({ waitMs: 500 });

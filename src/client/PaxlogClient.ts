@@ -1,4 +1,5 @@
 import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
+import { type NatsAccess, natsAccessOptions } from '../transport/natsAccess.js';
 import { Observable } from 'rxjs';
 import type { ReplicaId } from '../log/ballot.js';
 import type { CommittedEntry, Entry, EntryResult } from '../log/types.js';
@@ -80,20 +81,37 @@ export class PaxlogClient {
   private constructor(
     readonly nc: NatsConnection,
     readonly log: string,
-    private readonly ownsConnection: boolean,
+    /** What close() releases: the connection and the request inbox, the inbox only, or nothing (forLog). */
+    private readonly owns: 'connection' | 'inbox' | 'nothing',
     private readonly requests: RequestMux,
   ) {}
 
-  static async connect(options: { servers: string; log: string; name?: string }): Promise<PaxlogClient> {
+  /**
+   * Connects to NATS and uses `log`. `servers` is one URL or several, comma-separated, and may
+   * carry a user and password or a token; the file options reach servers that require a creds
+   * file, an NKey or TLS (see NatsAccess). `connectTimeoutMs` bounds the first connection (nats.js
+   * waits 20 s by default). The client owns this connection: close() drains it.
+   */
+  static async connect(options: { servers: string; log: string; name?: string; connectTimeoutMs?: number } & Omit<NatsAccess, 'url'>): Promise<PaxlogClient> {
+    const access = natsAccessOptions({ ...options, url: options.servers });
+    const timeout = options.connectTimeoutMs === undefined ? {} : { timeout: options.connectTimeoutMs };
     // noAsyncTraces: nats.js would otherwise build two Error objects (stack traces) per request,
     // which cost a third of the client's CPU at 256 appends in flight.
-    const nc = await connect({ servers: options.servers, name: options.name ?? 'paxlog-client', maxReconnectAttempts: -1, reconnectTimeWait: 100, noAsyncTraces: true });
-    return new PaxlogClient(nc, options.log, true, new RequestMux(nc));
+    const nc = await connect({ ...access, ...timeout, name: options.name ?? 'paxlog-client', maxReconnectAttempts: -1, reconnectTimeWait: 100, noAsyncTraces: true });
+    return new PaxlogClient(nc, options.log, 'connection', new RequestMux(nc));
+  }
+
+  /**
+   * A client over a NATS connection the caller made (with whatever authentication it needs) and
+   * keeps: close() releases what the client holds but leaves the connection open.
+   */
+  static over(nc: NatsConnection, options: { log: string }): PaxlogClient {
+    return new PaxlogClient(nc, options.log, 'inbox', new RequestMux(nc));
   }
 
   /** A client for another log over the same connection. */
   forLog(log: string): PaxlogClient {
-    return new PaxlogClient(this.nc, log, false, this.requests);
+    return new PaxlogClient(this.nc, log, 'nothing', this.requests);
   }
 
   /** Appends one entry; resolves with its offset (the original one if the id was committed before). */
@@ -270,8 +288,8 @@ export class PaxlogClient {
   }
 
   async close(): Promise<void> {
-    if (!this.ownsConnection) return;
+    if (this.owns === 'nothing') return;
     this.requests.close();
-    await this.nc.drain().catch(() => this.nc.close());
+    if (this.owns === 'connection') await this.nc.drain().catch(() => this.nc.close());
   }
 }

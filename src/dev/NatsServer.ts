@@ -43,6 +43,8 @@ export interface NatsServerOptions {
   readonly startMsMax?: number;
   /** How long to wait after SIGTERM before SIGKILL. */
   readonly stopMsMax?: number;
+  /** More configuration, as nats-server reads it (an `authorization` or `tls` block, say). */
+  readonly configExtra?: string;
 }
 
 interface Ports {
@@ -110,6 +112,7 @@ function configText(options: { dir: string; server: NatsServerOptions; ports: Po
       '}',
     );
   }
+  if (server.configExtra !== undefined) lines.push(server.configExtra);
   return lines.join('\n') + '\n';
 }
 

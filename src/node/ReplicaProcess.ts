@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { NodeConfig } from './config.js';
+import { natsAccessOptions, natsUrlShown } from '../transport/natsAccess.js';
+import { natsAccessOf, type NodeConfig } from './config.js';
 import { LogNode } from './LogNode.js';
 
 /**
@@ -19,7 +20,7 @@ export class ReplicaProcess {
   async start(): Promise<void> {
     const { config, logger } = this.options;
     const nc = await connect({
-      servers: config.natsUrl,
+      ...natsAccessOptions(natsAccessOf(config)),
       name: `paxlog-replica-${config.id}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 100,
@@ -34,7 +35,7 @@ export class ReplicaProcess {
       node.start();
       this.logs.set(log, node);
     }
-    logger.info({ id: config.id, peers: config.peers, logs: config.logs, nats: config.natsUrl }, 'replica process up');
+    logger.info({ id: config.id, peers: config.peers, logs: config.logs, nats: natsUrlShown(config.natsUrl) }, 'replica process up');
   }
 
   private async watch(nc: NatsConnection): Promise<void> {

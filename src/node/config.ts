@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { RetentionPolicy } from '../snapshot/RetentionPolicy.js';
+import type { NatsAccess } from '../transport/natsAccess.js';
 
 const logName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a log name is 1-64 letters, digits, _ or -');
 
@@ -11,7 +12,13 @@ export const nodeConfigSchema = z
     peers: z.array(z.number().int().min(1).max(1_000)).min(1).max(15),
     logs: z.array(logName).min(1).max(256),
     dataDir: z.string().min(1),
+    /** One URL or several, comma-separated; may carry a user and password or a token (see NatsAccess). */
     natsUrl: z.string().regex(/^(nats|tls):\/\/[^\s]+$/, 'a NATS URL looks like nats://127.0.0.1:4222'),
+    natsCredsFile: z.string().min(1).optional(),
+    natsNkeyFile: z.string().min(1).optional(),
+    natsTlsCaFile: z.string().min(1).optional(),
+    natsTlsCertFile: z.string().min(1).optional(),
+    natsTlsKeyFile: z.string().min(1).optional(),
     tickMs: z.number().int().min(1).max(1_000).default(10),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How long an append waits for company before it is proposed. */
@@ -38,6 +45,18 @@ export const nodeConfigSchema = z
   });
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+
+/** How the replica reaches NATS. */
+export function natsAccessOf(config: NodeConfig): NatsAccess {
+  return {
+    url: config.natsUrl,
+    credsFile: config.natsCredsFile,
+    nkeyFile: config.natsNkeyFile,
+    tlsCaFile: config.natsTlsCaFile,
+    tlsCertFile: config.natsTlsCertFile,
+    tlsKeyFile: config.natsTlsKeyFile,
+  };
+}
 
 /** The retention policy a config asks for. */
 export function retentionOf(config: NodeConfig): RetentionPolicy {
