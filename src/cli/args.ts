@@ -7,16 +7,23 @@ export function natsUrlOf(values: Record<string, string | boolean | undefined>):
   return typeof url === 'string' ? url : 'nats://127.0.0.1:4222';
 }
 
-/** How a client command reaches NATS: `--nats` and the `--nats-*` file flags (see NatsAccess). */
+/** The NATS access flags every command takes: the NatsAccess field and the replica config field each sets. */
+export const natsAccessFlagTable = [
+  { flag: 'nats-creds', access: 'credsFile', config: 'natsCredsFile' },
+  { flag: 'nats-nkey', access: 'nkeyFile', config: 'natsNkeyFile' },
+  { flag: 'nats-tls-ca', access: 'tlsCaFile', config: 'natsTlsCaFile' },
+  { flag: 'nats-tls-cert', access: 'tlsCertFile', config: 'natsTlsCertFile' },
+  { flag: 'nats-tls-key', access: 'tlsKeyFile', config: 'natsTlsKeyFile' },
+] as const;
+
+/** How a client command reaches NATS, beyond `--nats`: the `--nats-*` file flags (see NatsAccess). */
 export function natsAccessFlags(values: Record<string, string | boolean | undefined>): Omit<NatsAccess, 'url'> {
-  const file = (flag: string): string | undefined => (typeof values[flag] === 'string' ? values[flag] : undefined);
-  return {
-    credsFile: file('nats-creds'),
-    nkeyFile: file('nats-nkey'),
-    tlsCaFile: file('nats-tls-ca'),
-    tlsCertFile: file('nats-tls-cert'),
-    tlsKeyFile: file('nats-tls-key'),
-  };
+  const access: { -readonly [K in keyof Omit<NatsAccess, 'url'>]: string | undefined } = {};
+  for (const { flag, access: field } of natsAccessFlagTable) {
+    const value = values[flag];
+    if (typeof value === 'string') access[field] = value;
+  }
+  return access;
 }
 
 /** How long a client command waits for its first NATS connection, as the `nats` CLI does. */

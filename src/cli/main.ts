@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { AuthorizationError, ConnectionError } from '@nats-io/transport-node';
 import { PaxlogError } from '../client/errors.js';
 import { NatsAccessError, natsUrlShown } from '../transport/natsAccess.js';
-import { natsUrlOf } from './args.js';
+import { natsAccessFlagTable, natsUrlOf } from './args.js';
 import { devCommand, devUsage } from './devCommand.js';
 import { demoCommand, demoUsage } from './demoCommand.js';
 import { appendCommand, logCommandsUsage, readCommand, tailCommand } from './logCommands.js';
@@ -28,7 +28,7 @@ const flagNames = [
   'message-bytes-max', 'linger-ms', 'inflight-instances-max', 'batch-entries-max',
   'retain-entries-max', 'retain-bytes-max', 'retain-age-ms-max', 'snapshots-keep-max',
   'key', 'from', 'limit', 'expected-offset',
-  'nats-creds', 'nats-nkey', 'nats-tls-ca', 'nats-tls-cert', 'nats-tls-key',
+  ...natsAccessFlagTable.map((row) => row.flag),
 ] as const;
 
 async function main(argv: string[]): Promise<number> {

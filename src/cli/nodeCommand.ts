@@ -1,7 +1,9 @@
+import { AuthorizationError, ConnectionError } from '@nats-io/transport-node';
 import { pino } from 'pino';
+import { NatsAccessError, natsUrlShown } from '../transport/natsAccess.js';
 import { ConfigError, nodeConfigLoad } from '../node/config.js';
 import { ReplicaProcess } from '../node/ReplicaProcess.js';
-import { intList, textList } from './args.js';
+import { intList, natsAccessFlagTable, textList } from './args.js';
 
 export const nodeUsage = `paxlog node --id N --peers 1,2,3 --logs LOG[,LOG] --data DIR --nats URL
   [--tick-ms 10] [--lease-ticks 200] [--linger-ms 1] [--batch-entries-max 4096]
@@ -14,14 +16,6 @@ Runs one replica process. Flags override the JSON config file; every field is va
 a token (nats://token@host) in it is used, and never logged. Put secrets in the config file
 (natsUrl, natsCredsFile, ...) rather than on the command line, where other users can see them.`;
 
-/** The NATS access flags every command takes, and the config fields they set. */
-export const natsFileFlags: ReadonlyArray<readonly [string, string]> = [
-  ['nats-creds', 'natsCredsFile'],
-  ['nats-nkey', 'natsNkeyFile'],
-  ['nats-tls-ca', 'natsTlsCaFile'],
-  ['nats-tls-cert', 'natsTlsCertFile'],
-  ['nats-tls-key', 'natsTlsKeyFile'],
-];
 
 /** `paxlog node`: one replica process, until SIGTERM or SIGINT. */
 export async function nodeCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
@@ -33,7 +27,7 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
     if (typeof values['logs'] === 'string') flags['logs'] = textList(values['logs']);
     if (typeof values['data'] === 'string') flags['dataDir'] = values['data'];
     if (typeof values['nats'] === 'string') flags['natsUrl'] = values['nats'];
-    for (const [flag, field] of natsFileFlags) if (typeof values[flag] === 'string') flags[field] = values[flag];
+    for (const { flag, config: field } of natsAccessFlagTable) if (typeof values[flag] === 'string') flags[field] = values[flag];
     if (typeof values['tick-ms'] === 'string') flags['tickMs'] = Number(values['tick-ms']);
     if (typeof values['lease-ticks'] === 'string') flags['leaseTicks'] = Number(values['lease-ticks']);
     if (typeof values['log-level'] === 'string') flags['logLevel'] = values['log-level'];
@@ -56,7 +50,14 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
       process.exit(70);
     },
   });
-  await replica.start();
+  try {
+    await replica.start();
+  } catch (error) {
+    // The URL may come from the config file, which main() does not see: name it here.
+    if (!(error instanceof NatsAccessError || error instanceof ConnectionError || error instanceof AuthorizationError)) throw error;
+    process.stderr.write(`paxlog: cannot use the NATS server at ${natsUrlShown(config.natsUrl)}: ${error.message}\n`);
+    return 1;
+  }
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -141,7 +141,7 @@ export class PaxlogClient {
         if (!retriable.has(code)) throw last;
       } catch (error) {
         if (error instanceof PaxlogError && !retriable.has(error.code)) throw error;
-        if (this.nc.isClosed()) throw new PaxlogError('closed', 'the client is closed');
+        if (this.requests.isClosed) throw new PaxlogError('closed', 'the client is closed');
         if (!(error instanceof PaxlogError)) last = new NoLeaderError('no-leader', `no leader answered: ${(error as Error).message}`);
       }
       await sleep(Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
@@ -264,7 +264,7 @@ export class PaxlogClient {
         });
       } catch (error) {
         if (error instanceof PaxlogError && !retriable.has(error.code)) throw error;
-        if (this.nc.isClosed()) throw new PaxlogError('closed', 'the client is closed');
+        if (this.requests.isClosed) throw new PaxlogError('closed', 'the client is closed');
         await sleep(Math.min(500, 10 * 2 ** Math.min(attempt, 6)));
       }
     }
@@ -272,6 +272,7 @@ export class PaxlogClient {
 
   /** Every replica's status, gathered for `waitMs`; empty when no replica answers. */
   async status(options: { waitMs?: number } = {}): Promise<Array<Record<string, unknown>>> {
+    if (this.requests.isClosed) throw new PaxlogError('closed', 'the client is closed');
     const statuses: Array<Record<string, unknown>> = [];
     try {
       const replies = await this.nc.requestMany(statusSubject(this.log), encodeStatusRequest({ v: PROTOCOL_VERSION, log: this.log }), {

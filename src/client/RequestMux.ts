@@ -33,14 +33,20 @@ export class RequestMux {
   private readonly subscription: Subscription;
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private tokenNext = 0;
+  private closedNow = false;
 
   constructor(private readonly nc: NatsConnection) {
     this.prefix = createInbox();
     this.subscription = nc.subscribe(`${this.prefix}.*`, { callback: (error, msg) => this.onReply(error, msg) });
   }
 
+  /** Closed by close(), or with its connection. */
+  get isClosed(): boolean {
+    return this.closedNow || this.nc.isClosed();
+  }
+
   request(subject: string, body: Uint8Array, options: { timeoutMs: number }): Promise<Msg> {
-    if (this.nc.isClosed()) return Promise.reject(new RequestFailure('closed'));
+    if (this.isClosed) return Promise.reject(new RequestFailure('closed'));
     if (this.pending.size >= requestsInflightMax) return Promise.reject(new RequestFailure('overloaded'));
     const token = (this.tokenNext++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
@@ -80,6 +86,8 @@ export class RequestMux {
 
   /** Fails whatever is in flight and stops listening. */
   close(): void {
+    if (this.closedNow) return;
+    this.closedNow = true;
     if (this.sweeper !== null) clearInterval(this.sweeper);
     this.sweeper = null;
     for (const waiting of this.pending.values()) waiting.reject(new RequestFailure('closed'));

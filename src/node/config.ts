@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { RetentionPolicy } from '../snapshot/RetentionPolicy.js';
-import type { NatsAccess } from '../transport/natsAccess.js';
+import { type NatsAccess, natsUrlProblem } from '../transport/natsAccess.js';
 
 const logName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a log name is 1-64 letters, digits, _ or -');
 
@@ -13,7 +13,10 @@ export const nodeConfigSchema = z
     logs: z.array(logName).min(1).max(256),
     dataDir: z.string().min(1),
     /** One URL or several, comma-separated; may carry a user and password or a token (see NatsAccess). */
-    natsUrl: z.string().regex(/^(nats|tls):\/\/[^\s]+$/, 'a NATS URL looks like nats://127.0.0.1:4222'),
+    natsUrl: z.string().superRefine((url, context) => {
+      const problem = natsUrlProblem(url);
+      if (problem !== null) context.addIssue({ code: 'custom', message: `${problem} (a NATS URL looks like nats://127.0.0.1:4222)` });
+    }),
     natsCredsFile: z.string().min(1).optional(),
     natsNkeyFile: z.string().min(1).optional(),
     natsTlsCaFile: z.string().min(1).optional(),

@@ -17,6 +17,8 @@ const run = promisify(execFile);
 const [node, ...prefix] = cliCommand();
 const tls = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
 const peers = [1, 2, 3];
+/** How long a replica may take to stop after SIGTERM before it is killed. */
+const stopGraceMs = 5_000;
 
 /** `paxlog` with `args`: its exit code and output. */
 async function paxlog(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -53,7 +55,11 @@ async function withSecuredCluster(
   } finally {
     await Promise.all(replicas.map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       child.kill('SIGTERM');
     })));
     await server.stop();
@@ -96,6 +102,7 @@ describe('reaching a NATS server that requires authentication or TLS', { concurr
           assert.equal((await client.append(new TextEncoder().encode('over'), { id: 'over-1' })).offset, 1);
           await client.close();
           assert.equal(nc.isClosed(), false, 'close() leaves a connection the client does not own open');
+          await assert.rejects(client.append(new TextEncoder().encode('late')), (error: unknown) => (error as { code?: string }).code === 'closed', 'a closed client refuses at once');
         } finally {
           await nc.close();
         }
