@@ -6,7 +6,7 @@ import { ReplicaProcess } from '../node/ReplicaProcess.js';
 import { intList, natsAccessFlagTable, textList } from './args.js';
 
 export const nodeUsage = `paxlog node --id N --peers 1,2,3 --logs LOG[,LOG] --data DIR --nats URL
-  [--tick-ms 10] [--lease-ticks 200] [--linger-ms 1] [--batch-entries-max 4096]
+  [--tick-ms 10] [--lease-ticks 200] [--linger-ms 0] [--batch-entries-max 4096]
   [--inflight-instances-max 32] [--message-bytes-max 8388608] [--log-level info] [--config FILE.json]
   [--retain-entries-max N] [--retain-bytes-max N] [--retain-age-ms-max N]
   [--snapshots-keep-max 2]
