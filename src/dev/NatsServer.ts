@@ -246,7 +246,8 @@ export class NatsServer {
     return exited;
   }
 
-  private async halt(): Promise<void> {
+  /** Stops the server but keeps its ports and folder: restart() brings it back on the same port. */
+  async halt(): Promise<void> {
     const child = this.child;
     if (child === null) return;
     if (child.exitCode === null && child.signalCode === null) {

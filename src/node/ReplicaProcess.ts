@@ -1,8 +1,13 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AuthorizationError, connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { natsAccessOptions, natsUrlShown } from '../transport/natsAccess.js';
 import { natsAccessOf, type NodeConfig } from './config.js';
 import { LogNode } from './LogNode.js';
+
+/** How long one try at the first NATS connection may take, and the pause before the next. */
+const natsConnectTimeoutMs = 5_000;
+const natsConnectRetryMs = 1_000;
 
 /**
  * One replica process: a NATS connection and one LogNode (its own Paxos group and SQLite file)
@@ -19,15 +24,7 @@ export class ReplicaProcess {
 
   async start(): Promise<void> {
     const { config, logger } = this.options;
-    const nc = await connect({
-      ...natsAccessOptions(natsAccessOf(config)),
-      name: `paxlog-replica-${config.id}`,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 100,
-      waitOnFirstConnect: true,
-      pingInterval: 2_000,
-      noAsyncTraces: true,
-    });
+    const nc = await this.connectFirst();
     this.nc = nc;
     void this.watch(nc);
     for (const log of config.logs) {
@@ -36,6 +33,35 @@ export class ReplicaProcess {
       this.logs.set(log, node);
     }
     logger.info({ id: config.id, peers: config.peers, logs: config.logs, nats: natsUrlShown(config.natsUrl) }, 'replica process up');
+  }
+
+  /**
+   * The first connection, tried until it succeeds, with a warning per failed try: a server that
+   * is not up yet, or a TLS handshake it rejects (nats.js reports both as a timeout or a refused
+   * connection), is an operating fault to wait out in sight of the log. Credentials the server
+   * refuses, or access options that cannot work, end the start (NatsAccessError, AuthorizationError).
+   * Once connected, nats.js reconnects by itself, forever.
+   */
+  private async connectFirst(): Promise<NatsConnection> {
+    const { config, logger } = this.options;
+    const access = natsAccessOptions(natsAccessOf(config));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await connect({
+          ...access,
+          name: `paxlog-replica-${config.id}`,
+          timeout: natsConnectTimeoutMs,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 100,
+          pingInterval: 2_000,
+          noAsyncTraces: true,
+        });
+      } catch (error) {
+        if (error instanceof AuthorizationError) throw error;
+        logger.warn({ nats: natsUrlShown(config.natsUrl), attempt, problem: (error as Error).message }, 'cannot reach NATS yet; trying again');
+        await sleep(natsConnectRetryMs);
+      }
+    }
   }
 
   private async watch(nc: NatsConnection): Promise<void> {

@@ -31,6 +31,19 @@ async function paxlog(args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
+/** SIGTERM, then SIGKILL if it has not stopped within stopGraceMs; resolves once it has exited. */
+function replicaStop(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 /**
  * A nats-server with `configExtra` and three `paxlog node` processes, each reaching it with the
  * NATS flags `natsFlags` gives; `body` runs, then everything stops. The replica logs are returned
@@ -53,15 +66,7 @@ async function withSecuredCluster(
     await body(server);
     return peers.map((id) => readFileSync(join(dataDir, `r${id}.log`), 'utf8')).join('\n');
   } finally {
-    await Promise.all(replicas.map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    })));
+    await Promise.all(replicas.map(replicaStop));
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -151,6 +156,33 @@ describe('reaching a NATS server that requires authentication or TLS', { concurr
       });
     } finally {
       rmSync(credsDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a replica started while its NATS server is down logs each failed try, and starts once the server is back', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-access-late-'));
+    const server = await NatsServer.start({ name: 'paxlog-late' });
+    let replica: ChildProcess | null = null;
+    try {
+      await server.halt();
+      const logPath = join(dataDir, 'r1.log');
+      const logFd = openSync(logPath, 'a');
+      replica = spawn(node!, [...prefix, 'node', '--id', '1', '--peers', '1', '--logs', 'default', '--data', join(dataDir, 'r1'), '--nats', server.url], { stdio: ['ignore', logFd, logFd], env: { ...process.env, PAXLOG_STOP_WITH_PARENT: String(process.pid) } });
+      closeSync(logFd);
+      await waitFor('the replica to log that NATS is not there', async () => readFileSync(logPath, 'utf8').includes('cannot reach NATS yet; trying again'));
+      assert.equal(replica.exitCode, null, 'it waits for NATS instead of exiting');
+      await server.restart();
+      const client = await PaxlogClient.connect({ servers: server.url, log: 'default' });
+      try {
+        const offset = await waitFor('the replica to take an append', async () => (await client.append(new TextEncoder().encode('late'), { id: 'late-1', timeoutMs: 2_000 })).offset + 1);
+        assert.equal(offset - 1, 0);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      if (replica !== null) await replicaStop(replica);
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
