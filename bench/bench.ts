@@ -19,6 +19,7 @@ import { DevCluster } from '../src/dev/DevCluster.js';
 import { catchUpRun } from './catchup.js';
 import { floorRun } from './floor.js';
 import { JetStreamCluster } from './JetStreamCluster.js';
+import { idleLogsRun } from './idleLogs.js';
 import { replicaPathRun } from './replicaPath.js';
 
 type Metrics = Record<string, number>;
@@ -113,6 +114,7 @@ async function paxlogRun(): Promise<Metrics> {
   // paxlog: what the targets are up against (bench/floor.ts).
   Object.assign(m, await floorRun({ warmup: sizes.warmup, sync: sizes.sync, inflight: sizes.inflight }));
   Object.assign(m, await replicaPathRun({ appends: sizes.pathAppends }));
+  Object.assign(m, await idleLogsRun({ logs: 64, seconds: 10 }));
   if (!process.argv.includes('--no-catchup')) {
     await paxlogCluster([], async (client, cluster) => {
       const leader = Number((await client.status({ waitMs: 200 })).find((s) => s['serving'] === true)?.['id']);
