@@ -24,7 +24,7 @@ import { inOrder } from '../stream/inOrder.js';
 import { peerSubject } from '../transport/subjects.js';
 import { decodePeerBatch, encodePeerBatch } from '../transport/wire.js';
 import { batchAppends } from './batchAppends.js';
-import { retentionOf, type NodeConfig } from './config.js';
+import { leaseLimitsOf, type NodeConfig, paxosLimitsOf, retentionOf } from './config.js';
 import { Counters } from './Counters.js';
 import { ClientEndpoint } from './ClientEndpoint.js';
 import type { PendingAppend } from './PendingAppend.js';
@@ -32,15 +32,6 @@ import { PlainEndpoint } from './PlainEndpoint.js';
 
 /** Consensus messages one loop turn steps at most, so lease traffic and ticks are never far behind. */
 const messagesPerTurnMax = 256;
-
-/**
- * How often an idle leader sends a bare commit notice (a heartbeat) to each follower, in ticks:
- * 200 ms at the default tick. A busy leader sends a notice with every chosen batch anyway; idle,
- * a follower that missed a notice learns the commit from the next heartbeat. The core's default
- * (5 ticks) is what the simulator runs; here every hosted log's leader sends them, and at 5 ticks
- * 64 idle logs cost each replica about a fifth of a core and nats-server about as much.
- */
-const heartbeatTicksIdle = 20;
 
 export interface LogNodeOptions {
   readonly log: string;
@@ -162,15 +153,8 @@ export class LogNode {
       learnerState,
       store,
       random: new SeededRandom(randomInt(0x7fff_ffff)),
-      paxosLimits: {
-        inflightInstancesMax: config.inflightInstancesMax,
-        // Far enough ahead for the window; small, so a rebuilt replica's floor is near (see Rebuild).
-        acceptAheadInstancesMax: Math.max(256, 4 * config.inflightInstancesMax),
-        batchEntriesMax: config.batchEntriesMax,
-        batchBytesMax: config.batchBytesMax,
-        heartbeatTicks: heartbeatTicksIdle,
-      },
-      leaseLimits: { leaseTicks: config.leaseTicks },
+      paxosLimits: paxosLimitsOf(config),
+      leaseLimits: leaseLimitsOf(config),
     });
     this.startLearner(learnerState.committedInstance + 1);
     this.ticksDone = Math.floor((performance.now() - this.clockStartMs) / config.tickMs);

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { type LeaseLimits, leaseLimitsDefault, leaseTiming } from '../election/limits.js';
+import { type PaxosLimits, paxosLimitsCheck, paxosLimitsDefault } from '../log/limits.js';
 import type { RetentionPolicy } from '../snapshot/RetentionPolicy.js';
 import { type NatsAccess, natsUrlProblem } from '../transport/natsAccess.js';
+
+/** The longest lease a config may ask for, in ticks. */
+const leaseTicksMax = 100_000;
 
 const logName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a log name is 1-64 letters, digits, _ or -');
 
@@ -32,7 +37,7 @@ export const nodeConfigSchema = z
     inflightInstancesMax: z.number().int().min(1).max(1_024).default(32),
     /** The largest NATS message a replica decodes; larger ones are refused before decoding. */
     messageBytesMax: z.number().int().min(1_024).max(64 << 20).default(8 << 20),
-    leaseTicks: z.number().int().min(10).max(100_000).default(200),
+    leaseTicks: z.number().int().min(10).max(leaseTicksMax).default(200),
     /** Retention, per log; every replica of a log must run the same (see RetentionPolicy). */
     retainEntriesMax: z.number().int().min(1).optional(),
     retainBytesMax: z.number().int().min(1).optional(),
@@ -42,12 +47,73 @@ export const nodeConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    const problem = coreLimitsProblem(config);
+    if (problem !== null) context.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
     if (!config.peers.includes(config.id)) context.addIssue({ code: 'custom', path: ['peers'], message: `peers must include this replica's id ${config.id}` });
     if (new Set(config.peers).size !== config.peers.length) context.addIssue({ code: 'custom', path: ['peers'], message: 'peers repeat' });
     if (new Set(config.logs).size !== config.logs.length) context.addIssue({ code: 'custom', path: ['logs'], message: 'logs repeat' });
   });
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+
+/**
+ * How often an idle leader sends a bare commit notice (a heartbeat) to each follower, in ticks:
+ * 200 ms at the default tick. A busy leader sends a notice with every chosen batch anyway; idle,
+ * a follower that missed a notice learns the commit from the next heartbeat. The core's default
+ * (5 ticks) is what the simulator runs; here every hosted log's leader sends them, and at 5 ticks
+ * 64 idle logs cost each replica about a fifth of a core and nats-server about as much.
+ */
+const heartbeatTicksIdle = 20;
+
+/** The Multi-Paxos limits a replica runs with, from its config (the rest are the core's defaults). */
+export function paxosLimitsOf(config: Pick<NodeConfig, 'inflightInstancesMax' | 'batchEntriesMax' | 'batchBytesMax'>): Partial<PaxosLimits> {
+  const window = config.inflightInstancesMax;
+  return {
+    inflightInstancesMax: window,
+    // Far enough ahead for the window; small, so a rebuilt replica's floor is near (see Rebuild).
+    acceptAheadInstancesMax: Math.max(256, 4 * window),
+    // A promise page and a commit notice cover a whole window, whatever the window.
+    promiseRecordsMax: Math.max(paxosLimitsDefault.promiseRecordsMax, window),
+    commitNoticeInstancesMax: Math.max(paxosLimitsDefault.commitNoticeInstancesMax, window),
+    batchEntriesMax: config.batchEntriesMax,
+    batchBytesMax: config.batchBytesMax,
+    heartbeatTicks: heartbeatTicksIdle,
+  };
+}
+
+/** The PaxosLease limits a replica runs with, from its config. */
+export function leaseLimitsOf(config: Pick<NodeConfig, 'leaseTicks'>): Partial<LeaseLimits> {
+  return { leaseTicks: config.leaseTicks };
+}
+
+/** The shortest leaseTicks the lease timing accepts with the other lease limits at their defaults. */
+export const leaseTicksMin = ((): number => {
+  for (let leaseTicks = 10; leaseTicks <= leaseTicksMax; leaseTicks++) {
+    try {
+      leaseTiming({ ...leaseLimitsDefault, leaseTicks });
+      return leaseTicks;
+    } catch {
+      // too short; the timing's own checks say why
+    }
+  }
+  throw new Error(`no leaseTicks up to ${leaseTicksMax} suits the default lease limits`);
+})();
+
+/**
+ * What the cores would refuse in this config, checked here so a bad value is a named config error
+ * rather than a failed assertion when the replica starts.
+ */
+function coreLimitsProblem(config: Pick<NodeConfig, 'inflightInstancesMax' | 'batchEntriesMax' | 'batchBytesMax' | 'leaseTicks'>): { field: string; message: string } | null {
+  if (config.leaseTicks < leaseTicksMin) {
+    return { field: 'leaseTicks', message: `${config.leaseTicks} is too short: a lease must leave the holder room to renew it (at least ${leaseTicksMin})` };
+  }
+  try {
+    paxosLimitsCheck({ ...paxosLimitsDefault, ...paxosLimitsOf(config) });
+    return null;
+  } catch (error) {
+    return { field: 'inflightInstancesMax', message: `the consensus limits do not hold: ${(error as Error).message}` };
+  }
+}
 
 /** How the replica reaches NATS. */
 export function natsAccessOf(config: NodeConfig): NatsAccess {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { natsAccessOf, nodeConfigLoad, retentionOf } from '../../src/node/config.js';
+import { leaseLimitsDefault, leaseTiming } from '../../src/election/limits.js';
+import { paxosLimitsCheck, paxosLimitsDefault } from '../../src/log/limits.js';
+import { ConfigError, leaseLimitsOf, leaseTicksMin, natsAccessOf, nodeConfigLoad, nodeConfigParse, paxosLimitsOf, retentionOf } from '../../src/node/config.js';
 
 const example = fileURLToPath(new URL('../../examples/production/replica-1.json', import.meta.url));
 
@@ -20,5 +22,22 @@ describe('replica config', () => {
     assert.deepEqual(retentionOf(config), { bytesMax: 10_737_418_240, ageMsMax: 604_800_000 });
     assert.equal(config.logLevel, 'warn');
     assert.deepEqual([config.tickMs, config.leaseTicks, config.lingerMs, config.inflightInstancesMax], [10, 200, 0, 32], 'the defaults docs/OPERATIONS.md lists');
+  });
+
+  it('refuses, by name, what the consensus cores would refuse at start, and what it accepts the cores accept', () => {
+    const base = { id: 1, peers: [1, 2, 3], logs: ['a'], dataDir: '/tmp/paxlog-config', natsUrl: 'nats://127.0.0.1:4222' };
+    // The cores check their limits as MultiPaxos and PaxosLease do at construction.
+    const coresAccept = (config: ReturnType<typeof nodeConfigParse>): void => {
+      paxosLimitsCheck({ ...paxosLimitsDefault, ...paxosLimitsOf(config) });
+      leaseTiming({ ...leaseLimitsDefault, ...leaseLimitsOf(config) });
+    };
+    // --lease-ticks 100 and --inflight-instances-max 128 passed the config and then failed an
+    // assertion when the replica started.
+    assert.throws(() => nodeConfigParse({ ...base, leaseTicks: leaseTicksMin - 1 }), (error: unknown) =>
+      error instanceof ConfigError && error.message.includes(`leaseTicks: ${leaseTicksMin - 1} is too short`) && error.message.includes(`at least ${leaseTicksMin}`));
+    assert.throws(() => leaseTiming({ ...leaseLimitsDefault, leaseTicks: leaseTicksMin - 1 }), 'the lease timing refuses one tick less');
+    coresAccept(nodeConfigParse({ ...base, leaseTicks: leaseTicksMin }));
+    for (const inflightInstancesMax of [1, 32, 128, 1024]) coresAccept(nodeConfigParse({ ...base, inflightInstancesMax }));
+    coresAccept(nodeConfigParse({ ...base, batchEntriesMax: 65_536, batchBytesMax: 256 << 10 }));
   });
 });
