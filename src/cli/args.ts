@@ -1,5 +1,6 @@
+import { AuthorizationError, ConnectionError } from '@nats-io/transport-node';
 import { PaxlogClient } from '../client/PaxlogClient.js';
-import { type NatsAccess, NatsAccessError } from '../transport/natsAccess.js';
+import { type NatsAccess, NatsAccessError, natsUrlShown } from '../transport/natsAccess.js';
 
 /** The NATS server a client command uses: `--nats`, else a local server on the default port. */
 export function natsUrlOf(values: Record<string, string | boolean | undefined>): string {
@@ -42,6 +43,15 @@ export async function clientConnect(values: Record<string, string | boolean | un
     const message = (error as Error).name === 'TimeoutError' ? 'no connection within the connect timeout' : (error as Error).message;
     throw new NatsAccessError(message, { cause: error });
   }
+}
+
+/**
+ * The one line for an error that kept a command from using the NATS server at `url` (refused,
+ * unreachable, or access options that cannot work), with any password masked; null for any other error.
+ */
+export function natsFailureLine(error: unknown, options: { url: string }): string | null {
+  if (!(error instanceof ConnectionError || error instanceof AuthorizationError || error instanceof NatsAccessError)) return null;
+  return `paxlog: cannot use the NATS server at ${natsUrlShown(options.url)}: ${error.message}`;
 }
 
 /** "1,2,3" → [1, 2, 3]; a bad item stays NaN so the config check names the field. */

@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { AuthorizationError, ConnectionError } from '@nats-io/transport-node';
 import { PaxlogError } from '../client/errors.js';
-import { NatsAccessError, natsUrlShown } from '../transport/natsAccess.js';
-import { natsAccessFlagTable, natsUrlOf } from './args.js';
+import { natsAccessFlagTable, natsFailureLine, natsUrlOf } from './args.js';
 import { devCommand, devUsage } from './devCommand.js';
 import { demoCommand, demoUsage } from './demoCommand.js';
 import { appendCommand, logCommandsUsage, readCommand, tailCommand } from './logCommands.js';
@@ -89,9 +87,8 @@ function runCommand(options: { command: string; values: Record<string, string | 
  * anything else, a bug, with its stack.
  */
 function failureText(error: unknown, options: { nats: string }): string {
-  if (error instanceof ConnectionError || error instanceof AuthorizationError || error instanceof NatsAccessError) {
-    return `paxlog: cannot use the NATS server at ${natsUrlShown(options.nats)}: ${error.message}`;
-  }
+  const natsFailure = natsFailureLine(error, { url: options.nats });
+  if (natsFailure !== null) return natsFailure;
   if (error instanceof PaxlogError) return `paxlog: ${error.name}: ${error.message}`;
   return `paxlog: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
 }

@@ -1,9 +1,7 @@
-import { AuthorizationError, ConnectionError } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { NatsAccessError, natsUrlShown } from '../transport/natsAccess.js';
 import { ConfigError, nodeConfigLoad } from '../node/config.js';
 import { ReplicaProcess } from '../node/ReplicaProcess.js';
-import { intList, natsAccessFlagTable, textList } from './args.js';
+import { intList, natsAccessFlagTable, natsFailureLine, textList } from './args.js';
 
 export const nodeUsage = `paxlog node --id N --peers 1,2,3 --logs LOG[,LOG] --data DIR --nats URL
   [--tick-ms 10] [--lease-ticks 200] [--linger-ms 0] [--batch-entries-max 4096]
@@ -15,7 +13,6 @@ Runs one replica process. Flags override the JSON config file; every field is va
 --nats takes one URL or several, comma-separated; a user and password (nats://user:pass@host) or
 a token (nats://token@host) in it is used, and never logged. Put secrets in the config file
 (natsUrl, natsCredsFile, ...) rather than on the command line, where other users can see them.`;
-
 
 /** `paxlog node`: one replica process, until SIGTERM or SIGINT. */
 export async function nodeCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
@@ -54,8 +51,9 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
     await replica.start();
   } catch (error) {
     // The URL may come from the config file, which main() does not see: name it here.
-    if (!(error instanceof NatsAccessError || error instanceof ConnectionError || error instanceof AuthorizationError)) throw error;
-    process.stderr.write(`paxlog: cannot use the NATS server at ${natsUrlShown(config.natsUrl)}: ${error.message}\n`);
+    const natsFailure = natsFailureLine(error, { url: config.natsUrl });
+    if (natsFailure === null) throw error;
+    process.stderr.write(`${natsFailure}\n`);
     return 1;
   }
   await new Promise<void>((resolve) => {

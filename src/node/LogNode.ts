@@ -157,7 +157,7 @@ export class LogNode {
       leaseLimits: leaseLimitsOf(config),
     });
     this.startLearner(learnerState.committedInstance + 1);
-    this.ticksDone = Math.floor((performance.now() - this.clockStartMs) / config.tickMs);
+    this.ticksDone = this.ticksAt(performance.now());
     return learnerState;
   }
 
@@ -274,12 +274,16 @@ export class LogNode {
    * wake-ups were such turns.
    */
   private onTimer(): void {
-    const ticksDue = Math.floor((performance.now() - this.clockStartMs) / this.options.config.tickMs);
-    if (ticksDue > this.ticksDone) this.schedule();
+    if (this.ticksAt(performance.now()) > this.ticksDone) this.schedule();
+  }
+
+  /** Whole ticks of this replica's clock from its start to `nowMs`. */
+  private ticksAt(nowMs: number): number {
+    return Math.floor((nowMs - this.clockStartMs) / this.options.config.tickMs);
   }
 
   private tickUntil(replica: Replica, nowMs: number): void {
-    const ticksDue = Math.floor((nowMs - this.clockStartMs) / this.options.config.tickMs);
+    const ticksDue = this.ticksAt(nowMs);
     if (ticksDue - this.ticksDone > 10) this.counters.add('loop-late');
     while (this.ticksDone < ticksDue) {
       replica.tick();
