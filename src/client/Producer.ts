@@ -2,7 +2,8 @@ import { nuid } from '@nats-io/transport-node';
 import { Subject, type Subscription } from 'rxjs';
 import { type Entry, entryBytes, type EntryResult } from '../log/types.js';
 import { batchAppends } from '../node/batchAppends.js';
-import { ConflictError, PaxlogError } from './errors.js';
+import { appendEntryProblem } from '../transport/clientSchemas.js';
+import { ConflictError, PaxlogError, RequestError } from './errors.js';
 
 export interface ProducerOptions {
   /** How long the first append of a batch waits for company (0: until the end of this turn). */
@@ -61,6 +62,9 @@ export class Producer {
     const entry: { data: Uint8Array; id: string; key?: string; expectedOffset?: number } = { data, id: options.id ?? nuid.next() };
     if (options.key !== undefined) entry.key = options.key;
     if (options.expectedOffset !== undefined) entry.expectedOffset = options.expectedOffset;
+    // Refused here, alone: in a batch it would fail every append it shares a request with.
+    const problem = appendEntryProblem(entry);
+    if (problem !== null) return Promise.reject(new RequestError('schema', problem));
     this.queued++;
     return new Promise((resolve, reject) => this.input$.next({ entry, resolve, reject }));
   }

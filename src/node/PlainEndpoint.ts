@@ -2,6 +2,7 @@ import { headers, type Msg, type MsgHdrs, type Subscription } from '@nats-io/tra
 import { type CommittedBatch, type CommittedEntry, type Entry, entryBytes } from '../log/types.js';
 import { BeforeHorizonError } from '../storage/BeforeHorizonError.js';
 import { keyPattern } from '../transport/clientSchemas.js';
+import { clientIdProblem } from '../transport/schemas.js';
 import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
@@ -17,14 +18,23 @@ export interface PlainEndpointOptions extends EndpointOptions {
 
 const encoder = new TextEncoder();
 
-/** The headers a committed entry carries on the live tail and in a replay. */
-function entryHeaders(entry: CommittedEntry): MsgHdrs {
+/**
+ * The headers a committed entry carries on the live tail and in a replay. An id that no header can
+ * carry unchanged (appended before clientIdProblem was checked) is left out rather than altered:
+ * nats.js would refuse a line break, and this must never throw for what a log already holds.
+ */
+export function entryHeaders(entry: CommittedEntry): MsgHdrs {
   const h = headers();
   h.append(H.offset, String(entry.offset)); // append, not set: a fresh header set has nothing to replace
   h.append(H.timestamp, String(entry.timestampMs));
-  if (entry.id !== undefined) h.append(H.id, entry.id);
+  if (entry.id !== undefined && clientIdProblem(entry.id) === null) h.append(H.id, entry.id);
   if (entry.key !== undefined) h.append(H.key, entry.key);
   return h;
+}
+
+/** A message as a header value: on one line (nats.js refuses a line break in a header). */
+function headerText(message: string): string {
+  return message.replace(/[\r\n]+/g, ' ');
 }
 
 /**
@@ -95,6 +105,8 @@ export class PlainEndpoint {
     const key = msg.headers?.get(H.key) || undefined;
     const expected = msg.headers?.get(H.expectedOffset) || undefined;
     if (id !== undefined && id.length > wireLimits.idCharsMax) return `${H.id} is longer than ${wireLimits.idCharsMax}`;
+    const idProblem = id === undefined ? null : clientIdProblem(id);
+    if (idProblem !== null) return `${H.id}: ${idProblem}`;
     if (key !== undefined && (key.length > wireLimits.keyCharsMax || !keyPattern.test(key))) return `${H.key} must be dot-separated tokens of letters, digits and _-:=@`;
     if (expected !== undefined && !/^\d{1,15}$/.test(expected)) return `${H.expectedOffset} must be a non-negative integer`;
     const entry: { data: Uint8Array; id?: string; key?: string; expectedOffset?: number } = { data: msg.data };
@@ -109,7 +121,7 @@ export class PlainEndpoint {
     if (msg.reply === undefined || msg.reply === '') return;
     const h = headers();
     h.set(H.errorCode, failure.code);
-    h.set(H.error, failure.message);
+    h.set(H.error, headerText(failure.message));
     if (failure.leaderHint !== null) h.set(H.leaderHint, String(failure.leaderHint));
     if (offsetNext !== undefined) h.set(H.offsetNext, String(offsetNext));
     const body = { error: { code: failure.code, message: failure.message, ...(offsetNext === undefined ? {} : { offsetNext }) } };
@@ -159,7 +171,7 @@ export class PlainEndpoint {
     h.set(H.end, 'true');
     if (end.offsetNext !== undefined) h.set(H.offsetNext, String(end.offsetNext));
     if (end.errorCode !== undefined) h.set(H.errorCode, end.errorCode);
-    if (end.error !== undefined) h.set(H.error, end.error);
+    if (end.error !== undefined) h.set(H.error, headerText(end.error));
     if (end.offsetFirst !== undefined) h.set(H.offsetFirst, String(end.offsetFirst));
     this.options.nc.publish(reply, new Uint8Array(), { headers: h });
   }

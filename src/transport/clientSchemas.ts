@@ -7,6 +7,7 @@ import type { ReplicaId } from '../log/ballot.js';
 import type { CommittedEntry, Entry, EntryResult } from '../log/types.js';
 import {
   bytesSchema,
+  clientIdProblem,
   countSchema,
   entryIdSchema,
   entryKeySchema,
@@ -97,13 +98,39 @@ export const errorReplySchema = z.strictObject({
   }),
 });
 
-/** Client ids and keys must be non-empty: an empty id would make every later entry a duplicate. */
+/**
+ * Client ids and keys must be non-empty: an empty id would make every later entry a duplicate.
+ * An id must also survive a NATS header unchanged (clientIdProblem).
+ */
+const clientIdSchema = entryIdSchema.min(1).superRefine((id, context) => {
+  const problem = clientIdProblem(id);
+  if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+});
+
 const appendEntrySchema = z.strictObject({
   data: bytesSchema,
-  id: entryIdSchema.min(1).exactOptional(),
+  id: clientIdSchema.exactOptional(),
   key: keySchema.exactOptional(),
   expectedOffset: countSchema.exactOptional(),
 });
+
+/**
+ * What the append subject would refuse in one entry a client means to send, or null: the batching
+ * producer checks each append before it joins a batch, so one bad id or key fails that append
+ * alone rather than the whole request it would share. The same rules as `appendEntrySchema`
+ * (test/unit/wire.test.ts checks that both refuse the same entries).
+ */
+export function appendEntryProblem(entry: { id?: string; key?: string; expectedOffset?: number }): string | null {
+  const { id, key, expectedOffset } = entry;
+  if (id !== undefined) {
+    if (typeof id !== 'string' || id.length < 1 || id.length > wireLimits.idCharsMax) return `id must be a string of 1 to ${wireLimits.idCharsMax} characters`;
+    const problem = clientIdProblem(id);
+    if (problem !== null) return problem;
+  }
+  if (key !== undefined && (typeof key !== 'string' || key.length > wireLimits.keyCharsMax || !keyPattern.test(key))) return 'a key is dot-separated tokens of letters, digits and _-:=@, at most 256 characters';
+  if (expectedOffset !== undefined && !(Number.isSafeInteger(expectedOffset) && expectedOffset >= 0)) return 'expectedOffset must be a non-negative integer';
+  return null;
+}
 
 export const appendRequestSchema = z.strictObject({ v, log, entries: z.array(appendEntrySchema).min(1).max(wireLimits.entriesMax) });
 

@@ -25,6 +25,21 @@ export const bytesSchema = z
   .transform((bytes): Uint8Array => new Uint8Array(bytes));
 
 export const entryIdSchema = z.string().max(wireLimits.idCharsMax);
+
+const controlCharacter = /[\u0000-\u001f\u007f]/;
+
+/**
+ * What is wrong with `id` as an id a client appends, or null. An id travels as a NATS header value
+ * (`Paxlog-Id`) on the live tail and in plain replay, where a line break would end the header and
+ * surrounding whitespace is trimmed away. So an id has no control character and no leading or
+ * trailing whitespace, and reads back the same on every path. Only where clients append: peers and
+ * storage take any id up to the length limit, so a log written before this rule still replicates.
+ */
+export function clientIdProblem(id: string): string | null {
+  if (controlCharacter.test(id)) return 'an id cannot hold a control character (U+0000-U+001F, U+007F)';
+  if (id.trim() !== id) return 'an id cannot start or end with whitespace';
+  return null;
+}
 export const entryKeySchema = z.string().max(wireLimits.keyCharsMax);
 
 /** The zero ballot (round 0, replica 0) is legal: a reject may report it as the promise. */

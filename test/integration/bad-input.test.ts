@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encode } from '@msgpack/msgpack';
+import { headers } from '@nats-io/transport-node';
 import { PaxlogClient } from '../../src/client/PaxlogClient.js';
 import { DevCluster } from '../../src/dev/DevCluster.js';
 import { decodeAppendReply } from '../../src/transport/clientWire.js';
 import { withChecksum } from '../../src/transport/wire.js';
-import { appendSubject, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
+import { appendSubject, peerSubject, publishSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
 import { leaderOf, waitFor } from '../helpers/clusterChecks.js';
 
 const log = 'orders';
@@ -61,6 +62,28 @@ describe('bad input at every subject: an error reply naming the problem, or a co
       });
     }
   }
+
+  it('append: an id with a line break or a tab, by msgpack or by plain NATS, is refused; no replica stops', async () => {
+    // The id becomes a NATS header on the tail: with a line break it once took the tail publisher down.
+    const before = await positions();
+    const reply = await client.nc.request(appendSubject(log), encode({ v: 1, log, entries: [{ data: new Uint8Array([1]), id: 'x\r\nPaxlog-Offset: 0' }] }), { timeout: 5_000 });
+    const decoded = decodeAppendReply(reply.data, { bytesMax: 1 << 20 });
+    assert.ok(decoded.ok && !decoded.reply.ok);
+    assert.equal(decoded.reply.error.code, 'schema');
+    assert.match(decoded.reply.error.message, /control character/);
+    const h = headers();
+    h.set('Paxlog-Id', 'tab\there');
+    const plain = await client.nc.request(publishSubject(log), new Uint8Array([1]), { headers: h, timeout: 5_000 });
+    assert.equal(plain.headers?.get('Paxlog-Error-Code'), 'schema');
+    assert.deepEqual(await positions(), before, 'nothing was written');
+    const [result] = await client.appendEntries([{ id: 'after-bad-id', data: new Uint8Array([3]) }]);
+    assert.equal(result?.status, 'ok');
+    await waitFor('every replica to commit it', async () => {
+      const statuses = await client.status({ waitMs: 200 });
+      return statuses.length === cluster.peers.length && new Set(statuses.map((s) => s['offsetNext'])).size === 1;
+    });
+    assert.deepEqual(cluster.exitsUnasked, [], 'no replica exited');
+  });
 
   it('peer subjects: bad messages without a reply subject are dropped and counted; the replica keeps working', async () => {
     const leader = await leaderOf(client);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Producer } from '../../src/client/Producer.js';
-import { ConflictError, PaxlogError } from '../../src/client/errors.js';
+import { ConflictError, PaxlogError, RequestError } from '../../src/client/errors.js';
 import type { Entry, EntryResult } from '../../src/log/types.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -93,6 +93,25 @@ describe('the batching producer', () => {
     await turn();
     leader.requests.shift()!.fail(new PaxlogError('timeout', 'append timed out'));
     await assert.rejects(lost, (error: unknown) => error instanceof PaxlogError && error.code === 'timeout');
+    await producer.close();
+  });
+  it('an append the append subject would refuse (bad id, key or expectedOffset) fails alone, before it joins a batch', async () => {
+    const leader = new FakeLeader();
+    const producer = new Producer({ send: leader.send, lingerMs: 0, batchEntriesMax: 10 });
+    const good = producer.append(bytes('a'), { id: 'order 1', key: 'acct.1' });
+    const refused = [
+      producer.append(bytes('b'), { id: 'x\r\nPaxlog-Offset: 0' }),
+      producer.append(bytes('c'), { id: ' padded' }),
+      producer.append(bytes('d'), { id: '' }),
+      producer.append(bytes('e'), { key: 'has space' }),
+      producer.append(bytes('f'), { expectedOffset: -1 }),
+    ];
+    for (const append of refused) await assert.rejects(append, (error: unknown) => error instanceof RequestError && error.code === 'schema');
+    await turn();
+    assert.equal(leader.requests.length, 1);
+    assert.deepEqual(leader.requests[0]!.entries.map((entry) => entry.id), ['order 1']);
+    leader.answerNext();
+    assert.equal((await good).offset, 0);
     await producer.close();
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encode } from '@msgpack/msgpack';
+import { entryHeaders } from '../../src/node/PlainEndpoint.js';
 import type { ReplicaMessage } from '../../src/replica/Replica.js';
 import {
   decodeAppendReply,
@@ -18,7 +19,7 @@ import {
   errorReply,
   errorReplyFor,
 } from '../../src/transport/clientWire.js';
-import type { AppendRequest, ReadRequest } from '../../src/transport/clientSchemas.js';
+import { type AppendRequest, appendEntryProblem, type ReadRequest } from '../../src/transport/clientSchemas.js';
 import { appendSubject, isLogName, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
 import { decodePeerBatch, encodePeerBatch, type PeerBatch, PROTOCOL_VERSION, type WireProblem, withChecksum } from '../../src/transport/wire.js';
 
@@ -209,6 +210,38 @@ describe('client protocol', () => {
       const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries }), { bytesMax });
       assert.equal(decoded.ok ? 'ok' : decoded.problem, 'schema');
     }
+  });
+
+  it('refuse ids that a NATS header would not carry unchanged: control characters, surrounding whitespace', () => {
+    for (const id of ['bad\r\nPaxlog-Offset: 0', 'line\nbreak', 'tab\there', 'nul\u0000', 'del\u007f', ' lead', 'trail ', '\u00a0nbsp']) {
+      const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data: new Uint8Array(), id }] }), { bytesMax });
+      assert.equal(decoded.ok ? 'ok' : decoded.problem, 'schema', JSON.stringify(id));
+      assert.match(decoded.ok ? '' : decoded.detail, /control character|whitespace/);
+    }
+    for (const id of ['order 42', 'ünïcödé-✓', 'a:b/c@d', 'x'.repeat(256)]) {
+      const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data: new Uint8Array(), id }] }), { bytesMax });
+      assert.ok(decoded.ok, JSON.stringify(id));
+    }
+  });
+
+  it('appendEntryProblem (the producer\'s check) refuses what the append schema refuses, and only that', () => {
+    const entries = [
+      { id: 'a\nb' }, { id: ' a' }, { id: '' }, { id: 'x'.repeat(257) }, { key: 'a b' }, { key: 'a..b' }, { key: '' }, { expectedOffset: -1 }, { expectedOffset: 1.5 },
+      { id: 'order 42' }, { id: 'x'.repeat(256) }, { key: 'eu.acct-1' }, { expectedOffset: 0 }, {},
+    ];
+    for (const entry of entries) {
+      const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data: new Uint8Array(), ...entry }] }), { bytesMax });
+      assert.equal(appendEntryProblem(entry) === null, decoded.ok, JSON.stringify(entry));
+    }
+  });
+
+  it('give a stored id that no header can carry no Paxlog-Id header, and never throw for it', () => {
+    const entry = (id: string) => ({ offset: 7, data: new Uint8Array([1]), id, key: 'acct.1', timestampMs: 1_000 });
+    const unsafe = entryHeaders(entry('written\r\nbefore the rule'));
+    assert.equal(unsafe.has('Paxlog-Id'), false);
+    assert.equal(unsafe.get('Paxlog-Offset'), '7');
+    assert.equal(unsafe.get('Paxlog-Key'), 'acct.1');
+    assert.equal(entryHeaders(entry('order 42')).get('Paxlog-Id'), 'order 42');
   });
 
   it('round-trip read requests and replies', () => {
