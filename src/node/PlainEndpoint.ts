@@ -1,4 +1,4 @@
-import { headers, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
+import { headers, type Msg, type MsgHdrs, MsgHdrsImpl, type Subscription } from '@nats-io/transport-node';
 import { type CommittedBatch, type CommittedEntry, type Entry, entryBytes } from '../log/types.js';
 import { BeforeHorizonError } from '../storage/BeforeHorizonError.js';
 import { keyPattern } from '../transport/clientSchemas.js';
@@ -19,17 +19,23 @@ export interface PlainEndpointOptions extends EndpointOptions {
 const encoder = new TextEncoder();
 
 /**
- * The headers a committed entry carries on the live tail and in a replay. An id that no header can
- * carry unchanged (appended before clientIdProblem was checked) is left out rather than altered:
- * nats.js would refuse a line break, and this must never throw for what a log already holds.
+ * The headers a committed entry carries on the live tail and in a replay, one set per entry
+ * published. Built from a record, which skips nats.js's per-header checks (a third of a tail
+ * publish's CPU): every value here is checked instead. Offsets and timestamps are integers; a key
+ * passed keyPattern where it was appended; an id that no header can carry unchanged (appended
+ * before clientIdProblem was checked) is left out rather than altered, and a key that is not a
+ * subject token likewise: this must never throw, nor write a broken header, for what a log holds.
  */
 export function entryHeaders(entry: CommittedEntry): MsgHdrs {
-  const h = headers();
-  h.append(H.offset, String(entry.offset)); // append, not set: a fresh header set has nothing to replace
-  h.append(H.timestamp, String(entry.timestampMs));
-  if (entry.id !== undefined && clientIdProblem(entry.id) === null) h.append(H.id, entry.id);
-  if (entry.key !== undefined) h.append(H.key, entry.key);
-  return h;
+  const record: Record<string, string[]> = { [H.offset]: [String(entry.offset)], [H.timestamp]: [String(entry.timestampMs)] };
+  if (entry.id !== undefined && clientIdProblem(entry.id) === null) record[H.id] = [entry.id];
+  if (entry.key !== undefined && keyPattern.test(entry.key)) record[H.key] = [entry.key];
+  return MsgHdrsImpl.fromRecord(record);
+}
+
+/** The live tail's subject for an entry: its key's, or `_` for none (or a key that is no subject token). */
+function tailSubject(log: string, entry: CommittedEntry): string {
+  return entriesSubject(log, entry.key !== undefined && keyPattern.test(entry.key) ? entry.key : undefined);
 }
 
 /** A message as a header value: on one line (nats.js refuses a line break in a header). */
@@ -70,7 +76,7 @@ export class PlainEndpoint {
   committed(batch: CommittedBatch): void {
     if (!this.tailing) return;
     for (const entry of batch.entries) {
-      this.options.nc.publish(entriesSubject(this.options.log, entry.key), entry.data, { headers: entryHeaders(entry) });
+      this.options.nc.publish(tailSubject(this.options.log, entry), entry.data, { headers: entryHeaders(entry) });
     }
   }
 

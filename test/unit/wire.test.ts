@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encode } from '@msgpack/msgpack';
+import type { MsgHdrsImpl } from '@nats-io/transport-node';
 import { entryHeaders } from '../../src/node/PlainEndpoint.js';
 import type { ReplicaMessage } from '../../src/replica/Replica.js';
 import {
@@ -242,6 +243,8 @@ describe('client protocol', () => {
     assert.equal(unsafe.get('Paxlog-Offset'), '7');
     assert.equal(unsafe.get('Paxlog-Key'), 'acct.1');
     assert.equal(entryHeaders(entry('order 42')).get('Paxlog-Id'), 'order 42');
+    const encoded = new TextDecoder().decode((entryHeaders({ ...entry('order 42'), key: 'bad\r\nkey' }) as MsgHdrsImpl).encode());
+    assert.equal(encoded, 'NATS/1.0\r\nPaxlog-Offset: 7\r\nPaxlog-Timestamp: 1000\r\nPaxlog-Id: order 42\r\n\r\n');
   });
 
   it('round-trip read requests and replies', () => {
