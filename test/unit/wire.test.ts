@@ -20,7 +20,7 @@ import {
   errorReply,
   errorReplyFor,
 } from '../../src/transport/clientWire.js';
-import { type AppendRequest, appendEntryProblem, type ReadRequest } from '../../src/transport/clientSchemas.js';
+import { type AppendRequest, appendEntryProblem, appendEntrySchema, type ReadRequest } from '../../src/transport/clientSchemas.js';
 import { appendSubject, isLogName, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
 import { decodePeerBatch, encodePeerBatch, type PeerBatch, PROTOCOL_VERSION, type WireProblem, withChecksum } from '../../src/transport/wire.js';
 
@@ -225,15 +225,22 @@ describe('client protocol', () => {
     }
   });
 
-  it('appendEntryProblem (the producer\'s check) refuses what the append schema refuses, and only that', () => {
-    const entries = [
-      { id: 'a\nb' }, { id: ' a' }, { id: '' }, { id: 'x'.repeat(257) }, { key: 'a b' }, { key: 'a..b' }, { key: '' }, { expectedOffset: -1 }, { expectedOffset: 1.5 },
+  it('the one-pass entry checks (the request\'s and the producer\'s) refuse what appendEntrySchema refuses, and only that', () => {
+    const fields = [
+      { id: 'a\nb' }, { id: ' a' }, { id: '' }, { id: 'x'.repeat(257) }, { id: 7 }, { id: null }, { key: 'a b' }, { key: 'a..b' }, { key: '' }, { key: 'x'.repeat(257) },
+      { expectedOffset: -1 }, { expectedOffset: 1.5 }, { expectedOffset: '3' }, { expectedOffset: null },
       { id: 'order 42' }, { id: 'x'.repeat(256) }, { key: 'eu.acct-1' }, { expectedOffset: 0 }, {},
     ];
+    const data = new Uint8Array([1]);
+    const entries: unknown[] = [...fields.map((f) => ({ data, ...f })), {}, { data: 'text' }, { data, extra: 1 }, [data], data, null, 3];
     for (const entry of entries) {
-      const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data: new Uint8Array(), ...entry }] }), { bytesMax });
-      assert.equal(appendEntryProblem(entry) === null, decoded.ok, JSON.stringify(entry));
+      const specified = appendEntrySchema.safeParse(entry).success;
+      const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [entry] }), { bytesMax });
+      assert.equal(decoded.ok, specified, `request: ${JSON.stringify(entry)}`);
     }
+    for (const entry of fields) assert.equal(appendEntryProblem(entry as object) === null, appendEntrySchema.safeParse({ data, ...entry }).success, `producer: ${JSON.stringify(entry)}`);
+    const refused = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data }, { data, id: 'a\nb' }] }), { bytesMax });
+    assert.equal(refused.ok ? '' : refused.detail, 'entries.1: an id cannot hold a control character (U+0000-U+001F, U+007F)');
   });
 
   it('give a stored id that no header can carry no Paxlog-Id header, and never throw for it', () => {
