@@ -70,8 +70,12 @@ export class Acceptor {
     const page = this.recordsFrom(message.instanceFrom, this.options.promiseRecordsMax + 1);
     let count = 0;
     let bytes = 0;
-    while (count < page.length && count < this.options.promiseRecordsMax && (count === 0 || bytes < this.options.promiseBytesMax)) {
-      bytes += valueBytes(page[count]!.value);
+    // A page stops before it would pass promiseBytesMax (one record always goes): a page that could
+    // pass it by a whole value might outgrow a NATS message, and be lost on every retry.
+    while (count < page.length && count < this.options.promiseRecordsMax) {
+      const recordBytes = valueBytes(page[count]!.value);
+      if (count > 0 && bytes + recordBytes > this.options.promiseBytesMax) break;
+      bytes += recordBytes;
       count++;
     }
     const more = page.length > count;

@@ -18,6 +18,7 @@ import {
   type ProposalId,
   type Value,
   entryBytes,
+  valueBytes,
 } from './types.js';
 
 export interface MultiPaxosOptions {
@@ -451,9 +452,11 @@ export class MultiPaxos {
     for (let instance = instanceFrom; values.length < this.limits.fetchInstancesMax; instance++) {
       const value = this.chosenValue(instance);
       if (value === undefined) break;
+      // Stops before passing fetchBytesMax (one value always goes), as a promise page does.
+      const bytesOfValue = valueBytes(value);
+      if (values.length > 0 && bytes + bytesOfValue > this.limits.fetchBytesMax) break;
       values.push({ instance, value });
-      for (const entry of value.entries) bytes += entryBytes(entry);
-      if (bytes >= this.limits.fetchBytesMax) break;
+      bytes += bytesOfValue;
     }
     if (values.length === 0) return;
     this.effects.send(to, { type: 'fetched', from: this.id, values, committedInstance, compactedInstance });

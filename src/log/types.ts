@@ -133,6 +133,46 @@ export function entriesBytes(entries: readonly Entry[]): number {
   return bytes;
 }
 
+/**
+ * At least what an entry takes in any paxlog message (msgpack): its data, its id and key in UTF-8
+ * (up to 3 bytes per UTF-16 unit: counting units undercounted ids of CJK or symbols 3-fold, and
+ * promise pages of them outgrew NATS's max_payload), and the field names and headers around them.
+ * Every byte bound on values, batches and pages counts entries with this.
+ */
 export function entryBytes(entry: Entry): number {
-  return 32 + entry.data.byteLength + (entry.id?.length ?? 0) + (entry.key?.length ?? 0);
+  return entryOverheadBytes + entry.data.byteLength + utf8Bytes(entry.id) + utf8Bytes(entry.key);
+}
+
+/**
+ * At least what a committed entry takes in a read reply: as entryBytes, with its offset and
+ * timestamp (field names and 9-byte integers) instead of an expected offset.
+ */
+export function committedEntryBytes(entry: CommittedEntry): number {
+  return entryOverheadBytes + 32 + entry.data.byteLength + utf8Bytes(entry.id) + utf8Bytes(entry.key);
+}
+
+/** An entry's map, its four field names, and the headers of its fields, in msgpack: 1 + 19 + 28. */
+const entryOverheadBytes = 48;
+
+/** The UTF-8 length of `text` (0 for none), as msgpack writes it; a lone surrogate counts 3. */
+export function utf8Bytes(text: string | undefined): number {
+  if (text === undefined) return 0;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) {
+      bytes += 1; // 2 bytes for 1 unit
+    } else if (unit >= 0xd800 && unit <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes += 2; // 4 bytes for a pair of units
+      i++;
+    } else {
+      bytes += 2; // 3 bytes for 1 unit
+    }
+  }
+  return bytes;
+}
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
 }

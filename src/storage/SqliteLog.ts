@@ -5,7 +5,7 @@ import { assert } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
 import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
-import type { CommittedBatch, CommittedEntry, HardState, InstanceRecord, LearnerState, Value } from '../log/types.js';
+import { type CommittedBatch, type CommittedEntry, committedEntryBytes, type HardState, type InstanceRecord, type LearnerState, type Value } from '../log/types.js';
 import { retentionIsBounded, retentionKeepAll, type RetentionPolicy } from '../snapshot/RetentionPolicy.js';
 import { BatchCache, type DecodedBatch } from './BatchCache.js';
 import { batchChecksum, blobChecksum, checksumVerify, dedupChecksum, metaChecksum, recordChecksum } from './checksum.js';
@@ -328,8 +328,8 @@ export class SqliteLog implements LogStoreReader {
   }
 
   /**
-   * One page of committed entries from `from`: at most `entriesMax` of them and about `bytesMax`
-   * bytes (always at least one entry when any is there). With `key`, only that key's entries,
+   * One page of committed entries from `from`: at most `entriesMax` of them and `bytesMax` bytes
+   * as committedEntryBytes counts them (always at least one entry when any is there). With `key`, only that key's entries,
    * scanning at most `scanMax` offsets. `offsetNext` is where the next page starts.
    */
   readPage(options: { from: number; entriesMax: number; bytesMax: number; key?: string; scanMax?: number }): { entries: CommittedEntry[]; offsetNext: number } {
@@ -339,15 +339,21 @@ export class SqliteLog implements LogStoreReader {
     const scanEnd = options.key === undefined ? Number.MAX_SAFE_INTEGER : options.from + (options.scanMax ?? 65_536);
     const entries: CommittedEntry[] = [];
     let bytes = 0;
+    let full = false;
     for (const entry of this.entriesFrom({ from: options.from, cache: true })) {
       if (entry.offset >= scanEnd) break;
       if (options.key !== undefined && entry.key !== options.key) continue;
+      // Stops before passing bytesMax, counting what the entry takes in a reply (its id and key
+      // too, in UTF-8): a page must fit one NATS message. One entry always goes.
+      const bytesOfEntry = committedEntryBytes(entry);
+      full = entries.length > 0 && bytes + bytesOfEntry > options.bytesMax;
+      if (full) break;
       entries.push(entry);
-      bytes += entry.data.byteLength + 64;
-      if (entries.length >= options.entriesMax || bytes >= options.bytesMax) break;
+      bytes += bytesOfEntry;
+      full = entries.length >= options.entriesMax;
+      if (full) break;
     }
     const last = entries[entries.length - 1];
-    const full = entries.length >= options.entriesMax || bytes >= options.bytesMax;
     if (last !== undefined && (full || options.key === undefined)) return { entries, offsetNext: last.offset + 1 };
     return { entries, offsetNext: Math.max(options.from, Math.min(scanEnd, this.cursor.offsetNext)) };
   }

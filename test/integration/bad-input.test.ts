@@ -85,6 +85,28 @@ describe('bad input at every subject: an error reply naming the problem, or a co
     assert.deepEqual(cluster.exitsUnasked, [], 'no replica exited');
   });
 
+  it('read: 2,000 entries with 256-character ids and keys (1.1 MB) come back in pages that each fit a NATS message', async () => {
+    // Pages were sized by data alone: this read once answered with 1.1 MB, which nats.js refused
+    // inside its reader, and the replica dropped its connection (from a woken long poll: exited).
+    const key = `wide.${'k'.repeat(250)}`;
+    const from = Number((await client.status({ waitMs: 200 }))[0]?.['offsetNext']);
+    for (let request = 0; request < 40; request++) {
+      const entries = Array.from({ length: 50 }, (_, i) => ({ data: new Uint8Array(8), id: `${request}-${i}-`.padEnd(256, 'i'), key }));
+      const results = await client.appendEntries(entries);
+      assert.ok(results.every((result) => result.status === 'ok'));
+    }
+    let offset = from;
+    let pages = 0;
+    while (offset < from + 2_000) {
+      const page = await client.read({ from: offset, limit: 4_096, timeoutMs: 5_000 });
+      assert.ok(page.entries.length > 0 && page.entries[0]!.offset === offset, `a page from ${offset}`);
+      offset = page.offsetNext;
+      pages++;
+    }
+    assert.ok(pages >= 3, `${pages} pages`);
+    assert.deepEqual(cluster.exitsUnasked, [], 'no replica exited');
+  });
+
   it('peer subjects: bad messages without a reply subject are dropped and counted; the replica keeps working', async () => {
     const leader = await leaderOf(client);
     const target = cluster.peers.find((id) => id !== leader)!;
