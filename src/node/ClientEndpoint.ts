@@ -20,6 +20,7 @@ import type { Counters } from './Counters.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { PendingAppend } from './PendingAppend.js';
 import { ReadWaiters } from './ReadWaiters.js';
+import { sendProblem } from './sendProblem.js';
 
 export type ReadPage = (options: { from: number; entriesMax: number; bytesMax: number; key?: string }) => { entries: CommittedEntry[]; offsetNext: number };
 
@@ -177,10 +178,19 @@ export class ClientEndpoint {
     if (!this.respond(msg, bytes)) this.options.counters.drop(`request-${problem}`);
   }
 
+  /**
+   * Sends a reply; never throws. A reply NATS refuses (over the server's max_payload, or the
+   * connection closing) is counted, and the requester gets a short error reply in its place when
+   * that can go: a throw here would end nats.js's reader, or, from a woken long poll, the process.
+   */
   private respond(msg: Msg, bytes: Uint8Array): boolean {
     if (msg.reply === undefined || msg.reply === '') return false;
-    msg.respond(bytes);
-    return true;
+    const problem = sendProblem(() => msg.respond(bytes));
+    if (problem === null) return true;
+    this.options.counters.drop('reply-send');
+    const fallback = errorReply('too-large', `the reply (${bytes.byteLength} bytes) could not be sent: ${problem}`);
+    sendProblem(() => msg.respond(encodeReadReply(fallback)));
+    return false;
   }
 
   stop(): void {

@@ -10,6 +10,7 @@ import type { EndpointOptions, ReadPage } from './ClientEndpoint.js';
 import { readBytesMax, readEntriesMax } from './ClientEndpoint.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
+import { sendProblem } from './sendProblem.js';
 
 export interface PlainEndpointOptions extends EndpointOptions {
   /** Parks a replay until something commits at its offset. */
@@ -75,9 +76,7 @@ export class PlainEndpoint {
   /** The tail publisher publishes each committed entry on its key's subject: the live tail. */
   committed(batch: CommittedBatch): void {
     if (!this.tailing) return;
-    for (const entry of batch.entries) {
-      this.options.nc.publish(tailSubject(this.options.log, entry), entry.data, { headers: entryHeaders(entry) });
-    }
+    for (const entry of batch.entries) this.publish(tailSubject(this.options.log, entry), entry.data, entryHeaders(entry));
   }
 
   private onPublish(msg: Msg): void {
@@ -98,7 +97,8 @@ export class PlainEndpoint {
         const h = headers();
         h.set(H.offset, String(result.offset));
         if (result.status === 'duplicate') h.set(H.duplicate, 'true');
-        msg.respond(encoder.encode(JSON.stringify({ offset: result.offset, duplicate: result.status === 'duplicate' })), { headers: h });
+        const body = encoder.encode(JSON.stringify({ offset: result.offset, duplicate: result.status === 'duplicate' }));
+        if (sendProblem(() => msg.respond(body, { headers: h })) !== null) this.options.counters.drop('plain-send');
       },
       fail: (failure) => this.answerError(msg, failure),
     });
@@ -131,17 +131,22 @@ export class PlainEndpoint {
     if (failure.leaderHint !== null) h.set(H.leaderHint, String(failure.leaderHint));
     if (offsetNext !== undefined) h.set(H.offsetNext, String(offsetNext));
     const body = { error: { code: failure.code, message: failure.message, ...(offsetNext === undefined ? {} : { offsetNext }) } };
-    msg.respond(encoder.encode(JSON.stringify(body)), { headers: h });
+    if (sendProblem(() => msg.respond(encoder.encode(JSON.stringify(body)), { headers: h })) !== null) this.options.counters.drop('plain-send');
   }
 
   /** Answers with up to Paxlog-Limit entries from Paxlog-From, one message each, then the end marker. */
   private onReplay(error: Error | null, msg: Msg): void {
     if (error !== null || msg.reply === undefined || msg.reply === '') return;
-    const from = Number(msg.headers?.get(H.from) ?? '0');
-    const limit = Number(msg.headers?.get(H.limit) ?? String(readEntriesMax));
+    // nats.js answers "" for a header that is not there: absent means the default.
+    const from = Number(msg.headers?.get(H.from) || '0');
+    const limit = Number(msg.headers?.get(H.limit) || String(readEntriesMax));
     const key = msg.headers?.get(H.key) || undefined;
     if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(limit) || limit < 1) {
       this.replayEnd(msg.reply, { errorCode: 'schema', error: `${H.from} and ${H.limit} must be integers, ${H.from} >= 0 and ${H.limit} >= 1` });
+      return;
+    }
+    if (key !== undefined && (key.length > wireLimits.keyCharsMax || !keyPattern.test(key))) {
+      this.replayEnd(msg.reply, { errorCode: 'schema', error: `${H.key} must be dot-separated tokens of letters, digits and _-:=@` });
       return;
     }
     const waitMs = Math.min(Number(msg.headers?.get(H.waitMs) || '0') || 0, wireLimits.waitMsMax);
@@ -157,7 +162,7 @@ export class PlainEndpoint {
     const { from, limit, key } = options;
     const page = this.readOrEnd(reply, { from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
     if (page === null) return; // retention moved past `from` while this read waited
-    for (const entry of page.entries) this.options.nc.publish(reply, entry.data, { headers: entryHeaders(entry) });
+    for (const entry of page.entries) this.publish(reply, entry.data, entryHeaders(entry));
     this.replayEnd(reply, { offsetNext: page.offsetNext });
   }
 
@@ -179,7 +184,16 @@ export class PlainEndpoint {
     if (end.errorCode !== undefined) h.set(H.errorCode, end.errorCode);
     if (end.error !== undefined) h.set(H.error, headerText(end.error));
     if (end.offsetFirst !== undefined) h.set(H.offsetFirst, String(end.offsetFirst));
-    this.options.nc.publish(reply, new Uint8Array(), { headers: h });
+    this.publish(reply, new Uint8Array(), h);
+  }
+
+  /**
+   * Publishes; never throws (a throw would end nats.js's reader, or the learner's loop). What NATS
+   * refuses (an entry over the server's max_payload with its headers, a closing connection) is
+   * counted: a plain subscriber sees the gap in Paxlog-Offset, a plain replay the missing entry.
+   */
+  private publish(subject: string, data: Uint8Array, h: MsgHdrs): void {
+    if (sendProblem(() => this.options.nc.publish(subject, data, { headers: h })) !== null) this.options.counters.drop('plain-send');
   }
 
   stop(): void {

@@ -14,6 +14,7 @@ import {
 import type { SqliteLog } from '../storage/SqliteLog.js';
 import { snapshotSubject } from '../transport/subjects.js';
 import type { Counters } from './Counters.js';
+import { sendProblem } from './sendProblem.js';
 
 /**
  * Serves this replica's snapshots to replicas that need one: `open` answers with a snapshot at or
@@ -47,7 +48,7 @@ export class SnapshotEndpoint {
     const decoded = decodeSnapshotRequest(msg.data);
     if (!decoded.ok) {
       this.options.counters.add(`refused.snapshot-${decoded.problem}`);
-      msg.respond(encodeSnapshotReply(snapshotRefusal(decoded.problem, decoded.detail)));
+      this.respond(msg, snapshotRefusal(decoded.problem, decoded.detail));
       return;
     }
     const reply = await this.answer(decoded.body).catch((failure: Error): SnapshotReply => {
@@ -55,7 +56,15 @@ export class SnapshotEndpoint {
       return snapshotRefusal('failed', failure.message);
     });
     if (!reply.ok) this.options.counters.add(`refused.snapshot-${reply.code}`);
-    msg.respond(encodeSnapshotReply(reply));
+    this.respond(msg, reply);
+  }
+
+  /** Never throws: this runs in an async NATS callback, where a throw would end the process. */
+  private respond(msg: Msg, reply: SnapshotReply): void {
+    const problem = sendProblem(() => msg.respond(encodeSnapshotReply(reply)));
+    if (problem === null) return;
+    this.options.counters.drop('snapshot-reply-send');
+    this.options.logger.warn({ problem }, 'a snapshot reply could not be sent');
   }
 
   private async answer(request: SnapshotRequest): Promise<SnapshotReply> {

@@ -27,13 +27,14 @@ async function publish(nc: NatsConnection, body: string, h: Record<string, strin
   }
 }
 
-async function replay(nc: NatsConnection, from: number, limit: number): Promise<{ entries: Msg[]; next: number }> {
+/** A replay page; with no `limit`, the request carries no Paxlog-Limit (the replica's page size applies). */
+async function replay(nc: NatsConnection, from: number, limit?: number): Promise<{ entries: Msg[]; next: number }> {
   const entries: Msg[] = [];
   const inbox = `_INBOX.replay.${Date.now()}.${Math.random().toString(36).slice(2)}`;
   const sub = nc.subscribe(inbox);
   const hdrs = headers();
   hdrs.set('Paxlog-From', String(from));
-  hdrs.set('Paxlog-Limit', String(limit));
+  if (limit !== undefined) hdrs.set('Paxlog-Limit', String(limit));
   nc.publish('paxlog.plain.replay', new Uint8Array(), { headers: hdrs, reply: inbox });
   for await (const msg of sub) {
     if (msg.headers?.get('Paxlog-End') === 'true') {
@@ -73,6 +74,9 @@ describe('plain NATS clients', () => {
       assert.deepEqual(all.map((m) => Number(m.headers?.get('Paxlog-Offset'))), [...Array(10).keys()]);
       assert.equal(untext.decode(all[0]!.data), 'opened');
       assert.equal(all[0]!.headers?.get('Paxlog-Id'), 'acct-1-open');
+      const unbounded = await replay(nc, 2);
+      assert.deepEqual(unbounded.entries.map((m) => Number(m.headers?.get('Paxlog-Offset'))), [2, 3, 4, 5, 6, 7, 8, 9], 'no Paxlog-Limit: up to the page size');
+      assert.equal(unbounded.next, 10);
 
       await nc.flush();
       for (let i = 0; tail.length < 10 && i < 200; i++) await new Promise((resolve) => setTimeout(resolve, 10));
