@@ -42,9 +42,18 @@ export function clientIdProblem(id: string): string | null {
 }
 export const entryKeySchema = z.string().max(wireLimits.keyCharsMax);
 
+/**
+ * Rounds and lease epochs from a peer stay far below 2^53: a replica's next ballot is one round
+ * above the highest it has seen, and the cores assert that it is still a safe integer, so a round
+ * of 2^53 - 1 in one message used to crash every replica that saw it. 2^48 rounds outlast any
+ * cluster (a new round every millisecond for 8,900 years).
+ */
+export const roundsMax = 2 ** 48;
+const roundSchema = countSchema.max(roundsMax);
+
 /** The zero ballot (round 0, replica 0) is legal: a reject may report it as the promise. */
-export const ballotSchema = z.strictObject({ round: countSchema, replica: countSchema });
-export const leaseBallotSchema = z.strictObject({ round: countSchema, epoch: countSchema, replica: countSchema });
+export const ballotSchema = z.strictObject({ round: roundSchema, replica: countSchema });
+export const leaseBallotSchema = z.strictObject({ round: roundSchema, epoch: roundSchema, replica: countSchema });
 
 export const entrySchema = z.strictObject({
   data: bytesSchema,

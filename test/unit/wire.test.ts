@@ -176,6 +176,15 @@ describe('peer batches', () => {
     assertProblem(rawPeer([1, 2, 3]), 'schema');
   });
 
+  it('reject rounds and lease epochs above 2^48: a next ballot one above them must stay a safe integer', () => {
+    const huge = Number.MAX_SAFE_INTEGER;
+    assertProblem(rawPeer(batchOf([{ ...fixtures.prepare, ballot: { round: huge, replica: 1 } } as ReplicaMessage])), 'schema', { detail: /round/ });
+    assertProblem(rawPeer(batchOf([{ ...fixtures['lease-prepare'], ballot: { ...leaseBallot, epoch: huge } } as ReplicaMessage])), 'schema', { detail: /epoch/ });
+    assertProblem(rawPeer(batchOf([{ ...fixtures['lease-prepare'], ballot: { ...leaseBallot, round: 2 ** 48 + 1 } } as ReplicaMessage])), 'schema', { detail: /round/ });
+    const edge = decodePeerBatch(encodePeerBatch(batchOf([{ ...fixtures.prepare, ballot: { round: 2 ** 48, replica: 1 } } as ReplicaMessage])), { bytesMax });
+    assert.ok(edge.ok);
+  });
+
   it('enforce string and array bounds', () => {
     assertProblem(rawPeer(batchOf([{ ...fixtures.accept, value: { ...value, valueId: 'x'.repeat(129) } } as ReplicaMessage])), 'schema');
     const longId = { ...fixtures.accept, value: { ...value, entries: [{ data: new Uint8Array(), id: 'i'.repeat(257) }] } };
