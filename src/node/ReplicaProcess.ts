@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthorizationError, connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { natsAccessOptions, natsUrlShown } from '../transport/natsAccess.js';
+import { NatsAccessError, natsAccessOptions, natsUrlShown } from '../transport/natsAccess.js';
+import { wireLimits } from '../transport/wireLimits.js';
 import { natsAccessOf, type NodeConfig } from './config.js';
 import { LogNode } from './LogNode.js';
 
@@ -25,6 +26,11 @@ export class ReplicaProcess {
   async start(): Promise<void> {
     const { config, logger } = this.options;
     const nc = await this.connectFirst();
+    const payloadBytesMax = nc.info?.max_payload ?? 0;
+    if (payloadBytesMax < wireLimits.natsPayloadBytesMin) {
+      await nc.close();
+      throw new NatsAccessError(`its max_payload is ${payloadBytesMax} bytes; paxlog needs at least ${wireLimits.natsPayloadBytesMin} (the server's default), which its batches, pages and snapshot chunks are sized for`);
+    }
     this.nc = nc;
     void this.watch(nc);
     for (const log of config.logs) {

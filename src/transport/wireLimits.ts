@@ -24,6 +24,11 @@ export const wireLimits = Object.freeze({
   entriesMax: 65536,
   /** Keys in any msgpack map (a status reply is the widest), to refuse hostile input early. */
   mapKeysMax: 4096,
+  /**
+   * The smallest max_payload a NATS server may have for paxlog (its default, 1 MiB): batches
+   * (256 KiB), promise, fetched and read pages (512 KiB) and snapshot chunks are sized to fit it.
+   */
+  natsPayloadBytesMin: 1 << 20,
 });
 
 export type WireLimits = typeof wireLimits;

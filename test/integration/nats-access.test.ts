@@ -159,6 +159,19 @@ describe('reaching a NATS server that requires authentication or TLS', { concurr
     }
   });
 
+  it('a replica refuses, in one line, a NATS server whose max_payload is below the 1 MiB its messages are sized for', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-access-payload-'));
+    const server = await NatsServer.start({ name: 'paxlog-small-payload', configExtra: 'max_payload: 65536' });
+    try {
+      const refused = await paxlog(['node', '--id', '1', '--peers', '1', '--logs', 'default', '--data', join(dataDir, 'r1'), '--nats', server.url]);
+      assert.equal(refused.code, 1);
+      assert.equal(refused.stderr, `paxlog: cannot use the NATS server at ${server.url}: its max_payload is 65536 bytes; paxlog needs at least 1048576 (the server's default), which its batches, pages and snapshot chunks are sized for\n`);
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a replica started while its NATS server is down logs each failed try, and starts once the server is back', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-access-late-'));
     const server = await NatsServer.start({ name: 'paxlog-late' });
