@@ -36,6 +36,8 @@ const pagesAheadLimit = 8;
 const pagesAheadDefault = 5;
 /** A page at least this long (or as long as asked) means the stream is replaying, not tailing. */
 const replayPageEntriesMin = 1_024;
+/** The longest pause before asking again after empty pages in a row (see entries()). */
+const emptyPageSleepMsMax = 250;
 
 export interface StreamOptions {
   /** The first offset wanted. */
@@ -190,10 +192,11 @@ export class PaxlogClient {
     const ask = (request: { from: number; limit: number; waitMs: number }) => {
       const page = this.readRetrying({ ...options, ...request });
       page.catch(() => undefined); // a page still in flight when the consumer stops
-      return { ...request, page };
+      return { ...request, page, askedAtMs: performance.now() };
     };
     let next = options.from;
     const ahead = [ask({ from: next, limit, waitMs })];
+    let emptyPages = 0;
     for (;;) {
       const head = ahead.shift()!;
       if (head.from !== next) {
@@ -209,6 +212,12 @@ export class PaxlogClient {
       }
       if (page.offsetNext < next) throw new PaxlogError('internal', `stream went back from ${next} to ${page.offsetNext}`);
       next = page.offsetNext;
+      // An empty page long before its wait ran out comes from a replica that could not wait (one
+      // stopping, say): from the second in a row on, pause a little longer each time, so a tail
+      // never spins against it. A long poll that ran its course asks again at once.
+      const quick = page.entries.length === 0 && performance.now() - head.askedAtMs < head.waitMs / 2;
+      emptyPages = quick ? emptyPages + 1 : 0;
+      if (emptyPages > 1) await sleep(Math.min(emptyPageSleepMsMax, 5 * 2 ** Math.min(emptyPages, 8)));
       // Ask ahead while replaying (a page cut short by a bound); a live tail's small pages ask one at a time.
       const replaying = page.entries.length >= Math.min(limit, replayPageEntriesMin);
       this.askAhead({ ahead, aheadMax: replaying ? aheadMax : 1, from: next, stride: Math.max(1, page.entries.length), ask, waitMs });

@@ -137,8 +137,10 @@ export class ClientEndpoint {
       return;
     }
     if (!this.waiters.park({ from: request.from, waitMs, answer })) {
+      // Not an empty page: a stream would ask again at once, and many would spin. `overloaded`
+      // makes the client back off.
       this.options.counters.add('refused.read-waiters-full');
-      answer();
+      this.respond(msg, encodeReadReply(errorReply('overloaded', `${readWaitersMax} reads already wait for new entries here; try again shortly`)));
     }
   }
 

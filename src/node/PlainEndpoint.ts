@@ -7,7 +7,7 @@ import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
 import type { EndpointOptions, ReadPage } from './ClientEndpoint.js';
-import { readBytesMax, readEntriesMax } from './ClientEndpoint.js';
+import { readBytesMax, readEntriesMax, readWaitersMax } from './ClientEndpoint.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
 import { sendProblem } from './sendProblem.js';
@@ -154,8 +154,13 @@ export class PlainEndpoint {
     const answer = () => this.replayPage(reply, { from, limit, key });
     const page = this.readOrEnd(reply, { from, entriesMax: 1, bytesMax: 1, ...(key === undefined ? {} : { key }) });
     if (page === null) return;
-    if (page.entries.length === 0 && page.offsetNext <= from && waitMs > 0 && this.options.park({ from, waitMs, answer })) return;
-    answer();
+    if (page.entries.length > 0 || page.offsetNext > from || waitMs === 0) {
+      answer();
+      return;
+    }
+    if (this.options.park({ from, waitMs, answer })) return;
+    this.options.counters.add('refused.read-waiters-full');
+    this.replayEnd(reply, { errorCode: 'overloaded', error: `${readWaitersMax} reads already wait for new entries here; try again shortly` });
   }
 
   private replayPage(reply: string, options: { from: number; limit: number; key: string | undefined }): void {

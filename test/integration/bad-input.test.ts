@@ -107,6 +107,20 @@ describe('bad input at every subject: an error reply naming the problem, or a co
     assert.deepEqual(cluster.exitsUnasked, [], 'no replica exited');
   });
 
+  it('read: past 4,096 parked long polls a read is refused with overloaded (a client backs off), not answered empty (it would ask again at once)', async () => {
+    const target = cluster.peers[0]!;
+    const from = Number((await client.status({ waitMs: 200 })).find((s) => Number(s['id']) === target)?.['offsetNext']);
+    const subject = `${readSubject(log)}.${target}`;
+    const longPoll = encode({ v: 1, log, from, limit: 10, waitMs: 3_000 });
+    const parked = Array.from({ length: 4_096 }, () => client.nc.request(subject, longPoll, { timeout: 10_000 }));
+    await client.nc.flush();
+    const refused = decodeAppendReply((await client.nc.request(subject, longPoll, { timeout: 5_000 })).data, { bytesMax: 1 << 20 });
+    assert.ok(refused.ok && !refused.reply.ok);
+    assert.equal(refused.reply.error.code, 'overloaded');
+    const answered = await Promise.all(parked);
+    assert.equal(answered.length, 4_096, 'the parked reads are answered when their wait runs out');
+  });
+
   it('peer subjects: bad messages without a reply subject are dropped and counted; the replica keeps working', async () => {
     const leader = await leaderOf(client);
     const target = cluster.peers.find((id) => id !== leader)!;
