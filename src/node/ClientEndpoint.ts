@@ -19,6 +19,7 @@ import { PROTOCOL_VERSION } from '../transport/wire.js';
 import type { Counters } from './Counters.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { PendingAppend } from './PendingAppend.js';
+import type { ReadBudget } from './ReadBudget.js';
 import { ReadWaiters } from './ReadWaiters.js';
 import { sendProblem } from './sendProblem.js';
 
@@ -33,6 +34,14 @@ export interface EndpointOptions {
   readonly messageBytesMax: number;
   readonly onAppend: (pending: PendingAppend) => void;
   readonly readPage: ReadPage;
+  /** Read work this log's replica takes on per second (shared by msgpack reads and plain replays). */
+  readonly readBudget: ReadBudget;
+  /**
+   * Admits an append request of `bytes` (before it is decoded) while the appends this replica
+   * holds stay within appendsPendingBytesMax; returns the release to call once it is answered, or
+   * null when the request must be refused as overloaded.
+   */
+  readonly admitAppend: (bytes: number) => (() => void) | null;
 }
 
 export interface ClientEndpointOptions extends EndpointOptions {
@@ -44,6 +53,16 @@ export const readEntriesMax = 4_096;
 export const readBytesMax = 512 * 1024;
 /** Long-poll reads one log's replica holds at once. */
 export const readWaitersMax = 4_096;
+/**
+ * Read work one log's replica takes on per second, in entry units (ReadBudget): a msgpack read
+ * pays 1 per entry, a plain replay plainReplayEntryUnits (a NATS message each). 250,000 lets a
+ * replica serve replays at several times the rate one stream takes (about 100,000 entries/s from
+ * each replica when a stream replays from all three) and keeps a flood to a third of a core.
+ */
+export const readUnitsPerSecondMax = 150_000;
+export const plainReplayEntryUnits = 8;
+/** Request bytes of the appends one log's replica holds (decoding, batching, proposed) at once. */
+export const appendsPendingBytesMax = 64 << 20;
 
 /**
  * The msgpack client subjects of one log on one replica. Appends are taken only while this replica
@@ -94,13 +113,17 @@ export class ClientEndpoint {
   }
 
   private onAppend(msg: Msg): void {
-    const decoded = decodeAppendRequest(msg.data, { bytesMax: this.options.messageBytesMax });
-    if (!decoded.ok) {
-      this.reply(msg, encodeAppendReply(errorReplyFor(decoded)), decoded.problem);
+    // Admitted by its size before it is decoded: a flood is refused for the cost of a reply.
+    const release = this.options.admitAppend(msg.data.byteLength);
+    if (release === null) {
+      this.reply(msg, encodeAppendReply(errorReply('overloaded', `${appendsPendingBytesMax} bytes of appends are already waiting here; try again shortly`)), 'overloaded');
       return;
     }
-    if (decoded.request.log !== this.options.log) {
-      this.reply(msg, encodeAppendReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
+    const decoded = decodeAppendRequest(msg.data, { bytesMax: this.options.messageBytesMax });
+    if (!decoded.ok || decoded.request.log !== this.options.log) {
+      release();
+      if (!decoded.ok) this.reply(msg, encodeAppendReply(errorReplyFor(decoded)), decoded.problem);
+      else this.reply(msg, encodeAppendReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
       return;
     }
     let bytes = 0;
@@ -108,8 +131,12 @@ export class ClientEndpoint {
     this.options.onAppend({
       entries: decoded.request.entries,
       bytes,
-      succeed: (results) => this.respond(msg, encodeAppendReply({ v: PROTOCOL_VERSION, ok: true, results })),
+      succeed: (results) => {
+        release();
+        this.respond(msg, encodeAppendReply({ v: PROTOCOL_VERSION, ok: true, results }));
+      },
       fail: (failure) => {
+        release();
         this.options.counters.add(`refused.${failure.code}`);
         this.respond(msg, encodeAppendReply(errorReply(failure.code, failure.message, failure.leaderHint)));
       },
@@ -126,6 +153,10 @@ export class ClientEndpoint {
     const request = decoded.request;
     if (request.log !== this.options.log) {
       this.reply(msg, encodeReadReply(errorReply('unknown-log', this.otherLog(request.log))), 'unknown-log');
+      return;
+    }
+    if (!this.options.readBudget.admits()) {
+      this.reply(msg, encodeReadReply(errorReply('overloaded', 'this replica is serving as many reads as it takes; try again shortly')), 'read-budget');
       return;
     }
     const answer = () => this.respond(msg, encodeReadReply(this.readReply(request)));
@@ -153,6 +184,7 @@ export class ClientEndpoint {
         bytesMax: readBytesMax,
         ...(request.key === undefined ? {} : { key: request.key }),
       });
+      this.options.readBudget.spend(page.entries.length);
       return { v: PROTOCOL_VERSION, ok: true, ...page };
     } catch (error) {
       if (error instanceof BeforeHorizonError) return retentionReply({ from: request.from, offsetFirst: error.offsetFirst });

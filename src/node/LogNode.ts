@@ -26,9 +26,11 @@ import { decodePeerBatch, encodePeerBatch } from '../transport/wire.js';
 import { batchAppends } from './batchAppends.js';
 import { leaseLimitsOf, type NodeConfig, paxosLimitsOf, retentionOf } from './config.js';
 import { Counters } from './Counters.js';
-import { ClientEndpoint } from './ClientEndpoint.js';
+import { AppendAdmission } from './AppendAdmission.js';
+import { appendsPendingBytesMax, ClientEndpoint, readUnitsPerSecondMax } from './ClientEndpoint.js';
 import type { PendingAppend } from './PendingAppend.js';
 import { PlainEndpoint } from './PlainEndpoint.js';
+import { ReadBudget } from './ReadBudget.js';
 
 /** Consensus messages one loop turn steps at most, so lease traffic and ticks are never far behind. */
 const messagesPerTurnMax = 256;
@@ -74,6 +76,8 @@ export class LogNode {
   /** The last snapshot this replica installed: its size and how long transfer and install took. */
   private snapshotLast: { name: string; bytes: number; ms: number } | null = null;
   private readonly waiting = new Map<ProposalId, PendingAppend[]>();
+  /** Request bytes of the appends admitted and not yet answered. */
+  private readonly appendAdmission = new AppendAdmission(appendsPendingBytesMax);
   private readonly client: ClientEndpoint;
   private readonly plain: PlainEndpoint;
   /** A Ready whose outcomes went out and whose writes come next; no other Ready until it is done. */
@@ -91,6 +95,8 @@ export class LogNode {
       messageBytesMax: options.config.messageBytesMax,
       onAppend: (pending: PendingAppend) => this.appends$.next(pending),
       readPage: (page: Parameters<SqliteLog['readPage']>[0]) => this.requireStore().readPage(page),
+      readBudget: new ReadBudget({ unitsPerSecondMax: readUnitsPerSecondMax, nowMs: () => performance.now() }),
+      admitAppend: (bytes: number) => this.appendAdmission.admit(bytes),
     };
     this.client = new ClientEndpoint({ ...endpoint, status: () => this.status() });
     this.plain = new PlainEndpoint({ ...endpoint, park: (wait) => this.client.park(wait) });
@@ -485,6 +491,7 @@ export class LogNode {
       lease: lease === null ? null : { isHolder: lease.isHolder, holder: lease.holderKnown, msLeft: lease.ticksLeft * this.options.config.tickMs, acceptorSilent: lease.acceptorSilent },
       readWaiters: this.client.readWaiters,
       appendsWaiting: this.waiting.size,
+      appendsPendingBytes: this.appendAdmission.bytes,
       memoryRssBytes: process.memoryUsage.rss(),
       counters: this.counters.snapshot(),
     };

@@ -7,7 +7,7 @@ import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
 import type { EndpointOptions, ReadPage } from './ClientEndpoint.js';
-import { readBytesMax, readEntriesMax, readWaitersMax } from './ClientEndpoint.js';
+import { appendsPendingBytesMax, plainReplayEntryUnits, readBytesMax, readEntriesMax, readWaitersMax } from './ClientEndpoint.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
 import { sendProblem } from './sendProblem.js';
@@ -80,8 +80,14 @@ export class PlainEndpoint {
   }
 
   private onPublish(msg: Msg): void {
+    const release = this.options.admitAppend(msg.data.byteLength);
+    if (release === null) {
+      this.answerError(msg, { code: 'overloaded', message: `${appendsPendingBytesMax} bytes of appends are already waiting here; try again shortly`, leaderHint: null });
+      return;
+    }
     const parsed = this.parsePublish(msg);
     if (typeof parsed === 'string') {
+      release();
       this.answerError(msg, { code: parsed.startsWith('too-large') ? 'too-large' : 'schema', message: parsed, leaderHint: null });
       return;
     }
@@ -89,6 +95,7 @@ export class PlainEndpoint {
       entries: [parsed],
       bytes: entryBytes(parsed),
       succeed: ([result]) => {
+        release();
         if (result === undefined) return;
         if (result.status === 'conflict') {
           this.answerError(msg, { code: 'conflict', message: `expected offset is stale: the next offset is ${result.offsetNext}`, leaderHint: null }, result.offsetNext);
@@ -100,7 +107,10 @@ export class PlainEndpoint {
         const body = encoder.encode(JSON.stringify({ offset: result.offset, duplicate: result.status === 'duplicate' }));
         if (sendProblem(() => msg.respond(body, { headers: h })) !== null) this.options.counters.drop('plain-send');
       },
-      fail: (failure) => this.answerError(msg, failure),
+      fail: (failure) => {
+        release();
+        this.answerError(msg, failure);
+      },
     });
   }
 
@@ -149,6 +159,11 @@ export class PlainEndpoint {
       this.replayEnd(msg.reply, { errorCode: 'schema', error: `${H.key} must be dot-separated tokens of letters, digits and _-:=@` });
       return;
     }
+    if (!this.options.readBudget.admits()) {
+      this.options.counters.add('refused.read-budget');
+      this.replayEnd(msg.reply, { errorCode: 'overloaded', error: 'this replica is serving as many reads as it takes; try again shortly' });
+      return;
+    }
     const waitMs = Math.min(Number(msg.headers?.get(H.waitMs) || '0') || 0, wireLimits.waitMsMax);
     const reply = msg.reply;
     const answer = () => this.replayPage(reply, { from, limit, key });
@@ -167,6 +182,7 @@ export class PlainEndpoint {
     const { from, limit, key } = options;
     const page = this.readOrEnd(reply, { from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
     if (page === null) return; // retention moved past `from` while this read waited
+    this.options.readBudget.spend(page.entries.length * plainReplayEntryUnits);
     for (const entry of page.entries) this.publish(reply, entry.data, entryHeaders(entry));
     this.replayEnd(reply, { offsetNext: page.offsetNext });
   }

@@ -84,8 +84,11 @@ const batchColumns = 'instance, offset_first, offset_next, bytes_before, timesta
 /** Batch rows one read query fetches at a time, whether scanning forward (replay) or back (dedup). */
 const batchesPerQueryMax = 16;
 
-/** Decoded batches kept for reads, in bytes (see BatchCache). */
-const cachedBytesMaxDefault = 32 << 20;
+/**
+ * Decoded batches kept for reads, in bytes of memory (see BatchCache): about 100,000 entries of
+ * 100 bytes, so a stream that replays the recent log or tails it reads no SQLite page.
+ */
+const cachedBytesMaxDefault = 64 << 20;
 
 interface DedupRow {
   readonly offset: number;
