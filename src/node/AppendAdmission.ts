@@ -1,10 +1,17 @@
 import { assert } from '../log/assert.js';
 
 /**
- * The request bytes of the appends one log's replica holds at once, from arrival (before they are
- * decoded) until they are answered, kept within `bytesMax`: a flood of appends is refused as
- * overloaded for the cost of a reply, instead of being decoded into memory several times its size.
- * A request alone is always admitted, so no single append is refused for its size here.
+ * What a decoded entry holds in memory while its append waits (the entry object, its data's
+ * Uint8Array, its id), at the least: a request of tiny entries takes 30 times its wire size.
+ */
+export const pendingEntryBytes = 256;
+
+/**
+ * The memory of the appends one log's replica holds at once, from decoding until they are
+ * answered, kept within `bytesMax`: each append counts its request's bytes or pendingEntryBytes a
+ * entry, whichever is more. A flood is refused as overloaded: before decoding when even its wire
+ * bytes do not fit (for the cost of a reply), else once decoded. A request alone is always
+ * admitted, so no single append is refused for its size here.
  */
 export class AppendAdmission {
   private bytesHeld = 0;
@@ -17,10 +24,15 @@ export class AppendAdmission {
     return this.bytesHeld;
   }
 
+  /** Whether `bytes` more would fit now (checked before decoding; takes nothing). */
+  hasRoom(bytes: number): boolean {
+    return this.bytesHeld === 0 || this.bytesHeld + bytes <= this.bytesMax;
+  }
+
   /** Takes `bytes` while they fit; the release (idempotent) gives them back once answered. Null: refuse. */
   admit(bytes: number): (() => void) | null {
     assert(Number.isSafeInteger(bytes) && bytes >= 0, `AppendAdmission admit ${bytes}`);
-    if (this.bytesHeld > 0 && this.bytesHeld + bytes > this.bytesMax) return null;
+    if (!this.hasRoom(bytes)) return null;
     this.bytesHeld += bytes;
     let released = false;
     return () => {

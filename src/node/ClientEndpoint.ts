@@ -20,6 +20,7 @@ import type { Counters } from './Counters.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { PendingAppend } from './PendingAppend.js';
 import type { ReadBudget } from './ReadBudget.js';
+import { type AppendAdmission, pendingEntryBytes } from './AppendAdmission.js';
 import { ReadWaiters } from './ReadWaiters.js';
 import { sendProblem } from './sendProblem.js';
 
@@ -36,12 +37,8 @@ export interface EndpointOptions {
   readonly readPage: ReadPage;
   /** Read work this log's replica takes on per second (shared by msgpack reads and plain replays). */
   readonly readBudget: ReadBudget;
-  /**
-   * Admits an append request of `bytes` (before it is decoded) while the appends this replica
-   * holds stay within appendsPendingBytesMax; returns the release to call once it is answered, or
-   * null when the request must be refused as overloaded.
-   */
-  readonly admitAppend: (bytes: number) => (() => void) | null;
+  /** The appends this replica holds, within appendsPendingBytesMax (see AppendAdmission). */
+  readonly appendAdmission: AppendAdmission;
 }
 
 export interface ClientEndpointOptions extends EndpointOptions {
@@ -61,7 +58,7 @@ export const readWaitersMax = 4_096;
  */
 export const readUnitsPerSecondMax = 150_000;
 export const plainReplayEntryUnits = 8;
-/** Request bytes of the appends one log's replica holds (decoding, batching, proposed) at once. */
+/** Memory of the appends one log's replica holds (batching, proposed) at once (AppendAdmission). */
 export const appendsPendingBytesMax = 64 << 20;
 
 /**
@@ -113,17 +110,24 @@ export class ClientEndpoint {
   }
 
   private onAppend(msg: Msg): void {
-    // Admitted by its size before it is decoded: a flood is refused for the cost of a reply.
-    const release = this.options.admitAppend(msg.data.byteLength);
-    if (release === null) {
-      this.reply(msg, encodeAppendReply(errorReply('overloaded', `${appendsPendingBytesMax} bytes of appends are already waiting here; try again shortly`)), 'overloaded');
+    // A flood is refused by its size before it is decoded, for the cost of a reply.
+    const overloaded = () => this.reply(msg, encodeAppendReply(errorReply('overloaded', `${appendsPendingBytesMax} bytes of appends are already waiting here; try again shortly`)), 'overloaded');
+    if (!this.options.appendAdmission.hasRoom(msg.data.byteLength)) {
+      overloaded();
       return;
     }
     const decoded = decodeAppendRequest(msg.data, { bytesMax: this.options.messageBytesMax });
-    if (!decoded.ok || decoded.request.log !== this.options.log) {
-      release();
-      if (!decoded.ok) this.reply(msg, encodeAppendReply(errorReplyFor(decoded)), decoded.problem);
-      else this.reply(msg, encodeAppendReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
+    if (!decoded.ok) {
+      this.reply(msg, encodeAppendReply(errorReplyFor(decoded)), decoded.problem);
+      return;
+    }
+    if (decoded.request.log !== this.options.log) {
+      this.reply(msg, encodeAppendReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
+      return;
+    }
+    const release = this.options.appendAdmission.admit(Math.max(msg.data.byteLength, decoded.request.entries.length * pendingEntryBytes));
+    if (release === null) {
+      overloaded();
       return;
     }
     let bytes = 0;

@@ -38,7 +38,14 @@ const messagesPerTurnMax = 256;
 export interface LogNodeOptions {
   readonly log: string;
   readonly config: NodeConfig;
+  /** Client traffic: appends, reads, status, the plain subjects and the live tail. */
   readonly nc: NatsConnection;
+  /**
+   * Replica to replica traffic: consensus and lease messages, snapshot transfer. A connection of
+   * its own, so a flood of client requests or replies, queued in the client connection's socket
+   * and buffers, never delays a lease renewal behind it.
+   */
+  readonly peerNc: NatsConnection;
   readonly logger: Logger;
   /** A storage failure: the replica of this log must stop at once, answering nothing more. */
   readonly onFatal: (error: Error) => void;
@@ -96,14 +103,14 @@ export class LogNode {
       onAppend: (pending: PendingAppend) => this.appends$.next(pending),
       readPage: (page: Parameters<SqliteLog['readPage']>[0]) => this.requireStore().readPage(page),
       readBudget: new ReadBudget({ unitsPerSecondMax: readUnitsPerSecondMax, nowMs: () => performance.now() }),
-      admitAppend: (bytes: number) => this.appendAdmission.admit(bytes),
+      appendAdmission: this.appendAdmission,
     };
     this.client = new ClientEndpoint({ ...endpoint, status: () => this.status() });
     this.plain = new PlainEndpoint({ ...endpoint, park: (wait) => this.client.park(wait) });
     this.snapshotEndpoint = new SnapshotEndpoint({
       log: options.log,
       id: options.config.id,
-      nc: options.nc,
+      nc: options.peerNc,
       counters: this.counters,
       logger: options.logger,
       snapshots: () => this.requireSnapshots(),
@@ -137,7 +144,7 @@ export class LogNode {
         .subscribe((batch) => this.propose(batch)),
     );
     this.natsSubscriptions.push(
-      this.options.nc.subscribe(peerSubject({ log: this.log, replica: config.id }), { callback: (error, msg) => this.onPeer(error, msg) }),
+      this.options.peerNc.subscribe(peerSubject({ log: this.log, replica: config.id }), { callback: (error, msg) => this.onPeer(error, msg) }),
     );
     this.client.start();
     this.plain.start();
@@ -331,7 +338,7 @@ export class LogNode {
     this.catchUp.snapshotStarted({ source: needed.peer, instanceMin: needed.instanceMin });
     this.options.logger.info({ peer: needed.peer, instanceMin: needed.instanceMin }, 'catching up by snapshot');
     void snapshotFetch({
-      nc: this.options.nc,
+      nc: this.options.peerNc,
       log: this.log,
       peers,
       instanceMin: needed.instanceMin,
@@ -425,7 +432,7 @@ export class LogNode {
    */
   private publishPeer(to: ReplicaId, messages: ReplicaMessage[]): void {
     const bytes = encodePeerBatch({ v: 1, log: this.log, from: this.id, to, messages });
-    const bytesMax = (this.options.nc.info?.max_payload ?? 1 << 20) - 1_024;
+    const bytesMax = (this.options.peerNc.info?.max_payload ?? 1 << 20) - 1_024;
     if (bytes.byteLength > bytesMax && messages.length > 1) {
       const half = Math.ceil(messages.length / 2);
       this.publishPeer(to, messages.slice(0, half));
@@ -433,7 +440,7 @@ export class LogNode {
       return;
     }
     try {
-      this.options.nc.publish(peerSubject({ log: this.log, replica: to }), bytes);
+      this.options.peerNc.publish(peerSubject({ log: this.log, replica: to }), bytes);
     } catch (error) {
       this.counters.drop('peer-send');
       this.options.logger.error({ err: error, to, bytes: bytes.byteLength }, 'a peer message could not be sent');
@@ -513,7 +520,7 @@ export class LogNode {
     this.plain.serve(false);
     this.replica?.release();
     await this.settle();
-    await this.options.nc.flush().catch(() => undefined);
+    await Promise.all([this.options.peerNc.flush(), this.options.nc.flush()]).catch(() => undefined);
     this.failWaiting('the replica is shutting down');
     this.close();
   }

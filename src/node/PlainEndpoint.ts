@@ -11,6 +11,7 @@ import { appendsPendingBytesMax, plainReplayEntryUnits, readBytesMax, readEntrie
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
 import { sendProblem } from './sendProblem.js';
+import { pendingEntryBytes } from './AppendAdmission.js';
 
 export interface PlainEndpointOptions extends EndpointOptions {
   /** Parks a replay until something commits at its offset. */
@@ -80,15 +81,14 @@ export class PlainEndpoint {
   }
 
   private onPublish(msg: Msg): void {
-    const release = this.options.admitAppend(msg.data.byteLength);
-    if (release === null) {
-      this.answerError(msg, { code: 'overloaded', message: `${appendsPendingBytesMax} bytes of appends are already waiting here; try again shortly`, leaderHint: null });
-      return;
-    }
     const parsed = this.parsePublish(msg);
     if (typeof parsed === 'string') {
-      release();
       this.answerError(msg, { code: parsed.startsWith('too-large') ? 'too-large' : 'schema', message: parsed, leaderHint: null });
+      return;
+    }
+    const release = this.options.appendAdmission.admit(Math.max(msg.data.byteLength, pendingEntryBytes));
+    if (release === null) {
+      this.answerError(msg, { code: 'overloaded', message: `${appendsPendingBytesMax} bytes of appends are already waiting here; try again shortly`, leaderHint: null });
       return;
     }
     this.options.onAppend({

@@ -11,13 +11,15 @@ const natsConnectTimeoutMs = 5_000;
 const natsConnectRetryMs = 1_000;
 
 /**
- * One replica process: a NATS connection and one LogNode (its own Paxos group and SQLite file)
- * per hosted log, so a cluster spreads its logs over every core. Losing NATS is an operating
- * fault: the client reconnects forever, and the cores see the lost messages as loss.
+ * One replica process: two NATS connections (one for clients, one for the other replicas, so
+ * client traffic never queues ahead of consensus messages) and one LogNode (its own Paxos group
+ * and SQLite file) per hosted log, so a cluster spreads its logs over every core. Losing NATS is an
+ * operating fault: nats.js reconnects forever, and the cores see the lost messages as loss.
  */
 export class ReplicaProcess {
   readonly logs = new Map<string, LogNode>();
-  private nc: NatsConnection | null = null;
+  /** The client connection and the replicas' own (see LogNodeOptions.peerNc). */
+  private connections: NatsConnection[] = [];
 
   constructor(
     private readonly options: { readonly config: NodeConfig; readonly logger: Logger; readonly onFatal: (error: Error) => void },
@@ -25,16 +27,18 @@ export class ReplicaProcess {
 
   async start(): Promise<void> {
     const { config, logger } = this.options;
-    const nc = await this.connectFirst();
-    const payloadBytesMax = nc.info?.max_payload ?? 0;
+    const nc = await this.connectFirst('clients');
+    const peerNc = await this.connectFirst('peers');
+    this.connections = [nc, peerNc];
+    const payloadBytesMax = Math.min(nc.info?.max_payload ?? 0, peerNc.info?.max_payload ?? 0);
     if (payloadBytesMax < wireLimits.natsPayloadBytesMin) {
-      await nc.close();
+      await Promise.all(this.connections.splice(0).map((connection) => connection.close()));
       throw new NatsAccessError(`its max_payload is ${payloadBytesMax} bytes; paxlog needs at least ${wireLimits.natsPayloadBytesMin} (the server's default), which its batches, pages and snapshot chunks are sized for`);
     }
-    this.nc = nc;
-    void this.watch(nc);
+    void this.watch(nc, 'clients');
+    void this.watch(peerNc, 'peers');
     for (const log of config.logs) {
-      const node = new LogNode({ log, config, nc, logger: logger.child({ log }), onFatal: (error) => this.options.onFatal(error) });
+      const node = new LogNode({ log, config, nc, peerNc, logger: logger.child({ log }), onFatal: (error) => this.options.onFatal(error) });
       node.start();
       this.logs.set(log, node);
     }
@@ -48,14 +52,14 @@ export class ReplicaProcess {
    * refuses, or access options that cannot work, end the start (NatsAccessError, AuthorizationError).
    * Once connected, nats.js reconnects by itself, forever.
    */
-  private async connectFirst(): Promise<NatsConnection> {
+  private async connectFirst(purpose: 'clients' | 'peers'): Promise<NatsConnection> {
     const { config, logger } = this.options;
     const access = natsAccessOptions(natsAccessOf(config));
     for (let attempt = 1; ; attempt++) {
       try {
         return await connect({
           ...access,
-          name: `paxlog-replica-${config.id}`,
+          name: `paxlog-replica-${config.id}-${purpose}`,
           timeout: natsConnectTimeoutMs,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 100,
@@ -64,16 +68,16 @@ export class ReplicaProcess {
         });
       } catch (error) {
         if (error instanceof AuthorizationError) throw error;
-        logger.warn({ nats: natsUrlShown(config.natsUrl), attempt, problem: (error as Error).message }, 'cannot reach NATS yet; trying again');
+        logger.warn({ nats: natsUrlShown(config.natsUrl), connection: purpose, attempt, problem: (error as Error).message }, 'cannot reach NATS yet; trying again');
         await sleep(natsConnectRetryMs);
       }
     }
   }
 
-  private async watch(nc: NatsConnection): Promise<void> {
+  private async watch(nc: NatsConnection, purpose: 'clients' | 'peers'): Promise<void> {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
-        this.options.logger.warn({ nats: status.type }, 'NATS connection');
+        this.options.logger.warn({ nats: status.type, connection: purpose }, 'NATS connection');
       }
     }
   }
@@ -82,9 +86,7 @@ export class ReplicaProcess {
   async stop(): Promise<void> {
     for (const node of this.logs.values()) await node.stop();
     this.logs.clear();
-    const nc = this.nc;
-    this.nc = null;
-    if (nc !== null) await nc.drain().catch(() => nc.close());
+    await Promise.all(this.connections.splice(0).map((nc) => nc.drain().catch(() => nc.close())));
     this.options.logger.info('replica process stopped');
   }
 }

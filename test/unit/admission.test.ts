@@ -10,6 +10,7 @@ describe('admission of client work', () => {
     const second = admission.admit(400);
     assert.ok(first !== null && second !== null);
     assert.equal(admission.admit(1), null, 'full: refused');
+    assert.equal(admission.hasRoom(1), false);
     first();
     first();
     assert.equal(admission.bytes, 400, 'a release counts once');
