@@ -88,7 +88,7 @@ export class PlainEndpoint {
     }
     const release = this.options.appendAdmission.admit(Math.max(msg.data.byteLength, pendingEntryBytes));
     if (release === null) {
-      this.answerError(msg, { code: 'overloaded', message: `${appendsPendingBytesMax} bytes of appends are already waiting here; try again shortly`, leaderHint: null });
+      this.answerError(msg, { code: 'overloaded', message: `${appendsPendingBytesMax >> 20} MiB of appends are already waiting here; try again shortly`, leaderHint: null });
       return;
     }
     this.options.onAppend({
