@@ -25,6 +25,7 @@ const flagNames = [
   'id', 'peers', 'logs', 'data', 'nats', 'tick-ms', 'lease-ticks', 'log-level', 'config', 'log',
   'message-bytes-max', 'linger-ms', 'inflight-instances-max', 'batch-entries-max',
   'retain-entries-max', 'retain-bytes-max', 'retain-age-ms-max', 'snapshots-keep-max',
+  'read-entries-per-second-max', 'appends-pending-bytes-max', 'cache-bytes-max',
   'key', 'from', 'limit', 'expected-offset',
   ...natsAccessFlagTable.map((row) => row.flag),
 ] as const;

@@ -8,6 +8,7 @@ export const nodeUsage = `paxlog node --id N --peers 1,2,3 --logs LOG[,LOG] --da
   [--inflight-instances-max 32] [--message-bytes-max 8388608] [--log-level info] [--config FILE.json]
   [--retain-entries-max N] [--retain-bytes-max N] [--retain-age-ms-max N]
   [--snapshots-keep-max 2]
+  [--read-entries-per-second-max 150000] [--appends-pending-bytes-max 67108864] [--cache-bytes-max 67108864]
   [--nats-creds FILE | --nats-nkey FILE] [--nats-tls-ca FILE] [--nats-tls-cert FILE --nats-tls-key FILE]
 Runs one replica process. Flags override the JSON config file; every field is validated.
 --nats takes one URL or several, comma-separated; a user and password (nats://user:pass@host) or
@@ -30,7 +31,8 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
     if (typeof values['log-level'] === 'string') flags['logLevel'] = values['log-level'];
     const numeric: Array<[string, string]> = [['message-bytes-max', 'messageBytesMax'], ['linger-ms', 'lingerMs'], ['inflight-instances-max', 'inflightInstancesMax'], ['batch-entries-max', 'batchEntriesMax'],
       ['retain-entries-max', 'retainEntriesMax'], ['retain-bytes-max', 'retainBytesMax'], ['retain-age-ms-max', 'retainAgeMsMax'],
-      ['snapshots-keep-max', 'snapshotsKeepMax']];
+      ['snapshots-keep-max', 'snapshotsKeepMax'], ['read-entries-per-second-max', 'readEntriesPerSecondMax'],
+      ['appends-pending-bytes-max', 'appendsPendingBytesMax'], ['cache-bytes-max', 'cacheBytesMax']];
     for (const [flag, field] of numeric) if (typeof values[flag] === 'string') flags[field] = Number(values[flag]);
     config = nodeConfigLoad({ file: typeof values['config'] === 'string' ? values['config'] : undefined, flags });
   } catch (error) {

@@ -16,7 +16,7 @@ export const pendingEntryBytes = 256;
 export class AppendAdmission {
   private bytesHeld = 0;
 
-  constructor(private readonly bytesMax: number) {
+  constructor(readonly bytesMax: number) {
     assert(Number.isSafeInteger(bytesMax) && bytesMax >= 1, `AppendAdmission bytesMax ${bytesMax}`);
   }
 

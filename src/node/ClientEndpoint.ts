@@ -37,7 +37,7 @@ export interface EndpointOptions {
   readonly readPage: ReadPage;
   /** Read work this log's replica takes on per second (shared by msgpack reads and plain replays). */
   readonly readBudget: ReadBudget;
-  /** The appends this replica holds, within appendsPendingBytesMax (see AppendAdmission). */
+  /** The appends this replica holds, within config.appendsPendingBytesMax (see AppendAdmission). */
   readonly appendAdmission: AppendAdmission;
 }
 
@@ -51,15 +51,12 @@ export const readBytesMax = 512 * 1024;
 /** Long-poll reads one log's replica holds at once. */
 export const readWaitersMax = 4_096;
 /**
- * Read work one log's replica takes on per second, in entry units (ReadBudget): a msgpack read
- * pays 1 per entry, a plain replay plainReplayEntryUnits (a NATS message each). At 150,000 a
+ * A plain replay's entry costs this many units of read work (ReadBudget), a msgpack read's one: a
+ * NATS message each. The budget itself is config.readEntriesPerSecondMax (150,000 by default: a
  * stream still replays at about 200,000 entries/s from three replicas, and 3,000 reads of a full
- * page each cost a replica 1.1 s of CPU and 2 s of delay (at 250,000: 5.4 s and 9.7 s).
+ * page each cost a replica 1.1 s of CPU and 2 s of delay, against 5.4 s and 9.7 s at 250,000).
  */
-export const readUnitsPerSecondMax = 150_000;
 export const plainReplayEntryUnits = 8;
-/** Memory of the appends one log's replica holds (batching, proposed) at once (AppendAdmission). */
-export const appendsPendingBytesMax = 64 << 20;
 
 /**
  * The msgpack client subjects of one log on one replica. Appends are taken only while this replica
@@ -111,7 +108,7 @@ export class ClientEndpoint {
 
   private onAppend(msg: Msg): void {
     // A flood is refused by its size before it is decoded, for the cost of a reply.
-    const overloaded = () => this.reply(msg, encodeAppendReply(errorReply('overloaded', `${appendsPendingBytesMax >> 20} MiB of appends are already waiting here; try again shortly`)), 'overloaded');
+    const overloaded = () => this.reply(msg, encodeAppendReply(errorReply('overloaded', `${this.options.appendAdmission.bytesMax >> 20} MiB of appends are already waiting here; try again shortly`)), 'overloaded');
     if (!this.options.appendAdmission.hasRoom(msg.data.byteLength)) {
       overloaded();
       return;

@@ -27,7 +27,7 @@ import { batchAppends } from './batchAppends.js';
 import { leaseLimitsOf, type NodeConfig, paxosLimitsOf, retentionOf } from './config.js';
 import { Counters } from './Counters.js';
 import { AppendAdmission } from './AppendAdmission.js';
-import { appendsPendingBytesMax, ClientEndpoint, readUnitsPerSecondMax } from './ClientEndpoint.js';
+import { ClientEndpoint } from './ClientEndpoint.js';
 import type { PendingAppend } from './PendingAppend.js';
 import { PlainEndpoint } from './PlainEndpoint.js';
 import { ReadBudget } from './ReadBudget.js';
@@ -84,7 +84,7 @@ export class LogNode {
   private snapshotLast: { name: string; bytes: number; ms: number } | null = null;
   private readonly waiting = new Map<ProposalId, PendingAppend[]>();
   /** Request bytes of the appends admitted and not yet answered. */
-  private readonly appendAdmission = new AppendAdmission(appendsPendingBytesMax);
+  private readonly appendAdmission: AppendAdmission;
   private readonly client: ClientEndpoint;
   private readonly plain: PlainEndpoint;
   /** A Ready whose outcomes went out and whose writes come next; no other Ready until it is done. */
@@ -94,6 +94,7 @@ export class LogNode {
 
   constructor(private readonly options: LogNodeOptions) {
     this.log = options.log;
+    this.appendAdmission = new AppendAdmission(options.config.appendsPendingBytesMax);
     const endpoint = {
       log: options.log,
       id: options.config.id,
@@ -102,7 +103,7 @@ export class LogNode {
       messageBytesMax: options.config.messageBytesMax,
       onAppend: (pending: PendingAppend) => this.appends$.next(pending),
       readPage: (page: Parameters<SqliteLog['readPage']>[0]) => this.requireStore().readPage(page),
-      readBudget: new ReadBudget({ unitsPerSecondMax: readUnitsPerSecondMax, nowMs: () => performance.now() }),
+      readBudget: new ReadBudget({ unitsPerSecondMax: options.config.readEntriesPerSecondMax, nowMs: () => performance.now() }),
       appendAdmission: this.appendAdmission,
     };
     this.client = new ClientEndpoint({ ...endpoint, status: () => this.status() });
@@ -175,7 +176,7 @@ export class LogNode {
   }
 
   private openStore(): SqliteLog {
-    const store = SqliteLog.open({ path: this.storePath, dedupIdsMax: 100_000, retention: retentionOf(this.options.config) });
+    const store = SqliteLog.open({ path: this.storePath, dedupIdsMax: 100_000, retention: retentionOf(this.options.config), cachedBytesMax: this.options.config.cacheBytesMax });
     this.store = store;
     return store;
   }

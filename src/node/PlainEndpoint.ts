@@ -7,7 +7,7 @@ import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
 import type { EndpointOptions, ReadPage } from './ClientEndpoint.js';
-import { appendsPendingBytesMax, plainReplayEntryUnits, readBytesMax, readEntriesMax, readWaitersMax } from './ClientEndpoint.js';
+import { plainReplayEntryUnits, readBytesMax, readEntriesMax, readWaitersMax } from './ClientEndpoint.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
 import { sendProblem } from './sendProblem.js';
@@ -88,7 +88,7 @@ export class PlainEndpoint {
     }
     const release = this.options.appendAdmission.admit(Math.max(msg.data.byteLength, pendingEntryBytes));
     if (release === null) {
-      this.answerError(msg, { code: 'overloaded', message: `${appendsPendingBytesMax >> 20} MiB of appends are already waiting here; try again shortly`, leaderHint: null });
+      this.answerError(msg, { code: 'overloaded', message: `${this.options.appendAdmission.bytesMax >> 20} MiB of appends are already waiting here; try again shortly`, leaderHint: null });
       return;
     }
     this.options.onAppend({

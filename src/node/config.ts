@@ -44,6 +44,12 @@ export const nodeConfigSchema = z
     retainAgeMsMax: z.number().int().min(1).optional(),
     /** Snapshots kept on disk per log, newest first. */
     snapshotsKeepMax: z.number().int().min(1).max(100).default(2),
+    /** Read work per log a second: entries read (a plain replay's entry counts 8); beyond, overloaded. */
+    readEntriesPerSecondMax: z.number().int().min(1_000).max(100_000_000).default(150_000),
+    /** Memory of the appends one log's replica holds, from decoding to answer; beyond, overloaded. */
+    appendsPendingBytesMax: z.number().int().min(1 << 20).max(16 * 2 ** 30).default(64 << 20),
+    /** Memory of recently committed entries kept decoded per log, for the tail and replays. */
+    cacheBytesMax: z.number().int().min(0).max(16 * 2 ** 30).default(64 << 20),
   })
   .strict()
   .superRefine((config, context) => {

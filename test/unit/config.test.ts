@@ -22,6 +22,14 @@ describe('replica config', () => {
     assert.deepEqual(retentionOf(config), { bytesMax: 10_737_418_240, ageMsMax: 604_800_000 });
     assert.equal(config.logLevel, 'warn');
     assert.deepEqual([config.tickMs, config.leaseTicks, config.lingerMs, config.inflightInstancesMax], [10, 200, 0, 32], 'the defaults docs/OPERATIONS.md lists');
+    assert.deepEqual([config.readEntriesPerSecondMax, config.appendsPendingBytesMax, config.cacheBytesMax], [150_000, 64 << 20, 64 << 20], 'the client-work budgets it lists');
+  });
+
+  it('takes the client-work budgets from flags, and refuses one out of range by name', () => {
+    const config = nodeConfigLoad({ file: example, flags: { readEntriesPerSecondMax: 500_000, appendsPendingBytesMax: 8 << 20, cacheBytesMax: 0 } });
+    assert.deepEqual([config.readEntriesPerSecondMax, config.appendsPendingBytesMax, config.cacheBytesMax], [500_000, 8 << 20, 0]);
+    assert.throws(() => nodeConfigLoad({ file: example, flags: { readEntriesPerSecondMax: 10 } }), (error: unknown) => error instanceof ConfigError && /readEntriesPerSecondMax/.test(error.message));
+    assert.throws(() => nodeConfigLoad({ file: example, flags: { appendsPendingBytesMax: 1_000 } }), (error: unknown) => error instanceof ConfigError && /appendsPendingBytesMax/.test(error.message));
   });
 
   it('refuses, by name, what the consensus cores would refuse at start, and what it accepts the cores accept', () => {
