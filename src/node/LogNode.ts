@@ -83,7 +83,7 @@ export class LogNode {
   /** The last snapshot this replica installed: its size and how long transfer and install took. */
   private snapshotLast: { name: string; bytes: number; ms: number } | null = null;
   private readonly waiting = new Map<ProposalId, PendingAppend[]>();
-  /** Request bytes of the appends admitted and not yet answered. */
+  /** The memory of the appends admitted and not yet answered (config.appendsPendingBytesMax). */
   private readonly appendAdmission: AppendAdmission;
   private readonly client: ClientEndpoint;
   private readonly plain: PlainEndpoint;

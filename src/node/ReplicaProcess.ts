@@ -28,7 +28,11 @@ export class ReplicaProcess {
   async start(): Promise<void> {
     const { config, logger } = this.options;
     const nc = await this.connectFirst('clients');
-    const peerNc = await this.connectFirst('peers');
+    // A refusal of the second connection must not leave the first open: it would keep the process up.
+    const peerNc = await this.connectFirst('peers').catch(async (error: unknown) => {
+      await nc.close();
+      throw error;
+    });
     this.connections = [nc, peerNc];
     const payloadBytesMax = Math.min(nc.info?.max_payload ?? 0, peerNc.info?.max_payload ?? 0);
     if (payloadBytesMax < wireLimits.natsPayloadBytesMin) {
