@@ -37,7 +37,8 @@ export async function nodeCommand(values: Record<string, string | boolean | unde
     config = nodeConfigLoad({ file: typeof values['config'] === 'string' ? values['config'] : undefined, flags });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n\n${nodeUsage}\n`);
+    // The reason last: it is what the end of a replica's log (and of a terminal) shows.
+    process.stderr.write(`${nodeUsage}\n\n${error.message}\n`);
     return 2;
   }
   const logger = pino({ level: config.logLevel, base: { replica: config.id } });
