@@ -24,6 +24,11 @@ export class AppendAdmission {
     return this.bytesHeld;
   }
 
+  /** The text of the overloaded reply to an append refused here. */
+  get refusal(): string {
+    return `${Math.floor(this.bytesMax / 2 ** 20)} MiB of appends are already waiting here; try again shortly`;
+  }
+
   /** Whether `bytes` more would fit now (checked before decoding; takes nothing). */
   hasRoom(bytes: number): boolean {
     return this.bytesHeld === 0 || this.bytesHeld + bytes <= this.bytesMax;

@@ -50,6 +50,9 @@ export const readEntriesMax = 4_096;
 export const readBytesMax = 512 * 1024;
 /** Long-poll reads one log's replica holds at once. */
 export const readWaitersMax = 4_096;
+/** The texts of the overloaded replies to reads, msgpack and plain alike. */
+export const readBudgetRefusal = 'this replica is serving as many reads as it takes; try again shortly';
+export const readWaitersRefusal = `${readWaitersMax} reads already wait for new entries here; try again shortly`;
 /**
  * A plain replay's entry costs this many units of read work (ReadBudget), a msgpack read's one: a
  * NATS message each. The budget itself is config.readEntriesPerSecondMax (150,000 by default: a
@@ -108,7 +111,7 @@ export class ClientEndpoint {
 
   private onAppend(msg: Msg): void {
     // A flood is refused by its size before it is decoded, for the cost of a reply.
-    const overloaded = () => this.reply(msg, encodeAppendReply(errorReply('overloaded', `${this.options.appendAdmission.bytesMax >> 20} MiB of appends are already waiting here; try again shortly`)), 'overloaded');
+    const overloaded = () => this.reply(msg, encodeAppendReply(errorReply('overloaded', this.options.appendAdmission.refusal)), 'overloaded');
     if (!this.options.appendAdmission.hasRoom(msg.data.byteLength)) {
       overloaded();
       return;
@@ -157,7 +160,7 @@ export class ClientEndpoint {
       return;
     }
     if (!this.options.readBudget.admits()) {
-      this.reply(msg, encodeReadReply(errorReply('overloaded', 'this replica is serving as many reads as it takes; try again shortly')), 'read-budget');
+      this.reply(msg, encodeReadReply(errorReply('overloaded', readBudgetRefusal)), 'read-budget');
       return;
     }
     const answer = () => this.respond(msg, encodeReadReply(this.readReply(request)));
@@ -172,7 +175,7 @@ export class ClientEndpoint {
       // Not an empty page: a stream would ask again at once, and many would spin. `overloaded`
       // makes the client back off.
       this.options.counters.add('refused.read-waiters-full');
-      this.respond(msg, encodeReadReply(errorReply('overloaded', `${readWaitersMax} reads already wait for new entries here; try again shortly`)));
+      this.respond(msg, encodeReadReply(errorReply('overloaded', readWaitersRefusal)));
     }
   }
 

@@ -1,13 +1,13 @@
 import { headers, type Msg, type MsgHdrs, MsgHdrsImpl, type Subscription } from '@nats-io/transport-node';
 import { type CommittedBatch, type CommittedEntry, type Entry, entryBytes } from '../log/types.js';
 import { BeforeHorizonError } from '../storage/BeforeHorizonError.js';
-import { keyPattern } from '../transport/clientSchemas.js';
+import { appendEntryProblem, keyPattern } from '../transport/clientSchemas.js';
 import { clientIdProblem } from '../transport/schemas.js';
 import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
 import type { EndpointOptions, ReadPage } from './ClientEndpoint.js';
-import { plainReplayEntryUnits, readBytesMax, readEntriesMax, readWaitersMax } from './ClientEndpoint.js';
+import { plainReplayEntryUnits, readBudgetRefusal, readBytesMax, readEntriesMax, readWaitersRefusal } from './ClientEndpoint.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
 import { sendProblem } from './sendProblem.js';
@@ -21,23 +21,27 @@ export interface PlainEndpointOptions extends EndpointOptions {
 const encoder = new TextEncoder();
 
 /**
- * The headers a committed entry carries on the live tail and in a replay, one set per entry
- * published. Built from a record, which skips nats.js's per-header checks (a third of a tail
- * publish's CPU): every value here is checked instead. Offsets and timestamps are integers; a key
- * passed keyPattern where it was appended; an id that no header can carry unchanged (appended
- * before clientIdProblem was checked) is left out rather than altered, and a key that is not a
- * subject token likewise: this must never throw, nor write a broken header, for what a log holds.
+ * The key an entry is published under (its subject's last tokens and its Paxlog-Key header), or
+ * undefined for none: a key passed keyPattern where it was appended, and one that did not (from
+ * before that check, through a peer) is published as none rather than as a broken subject.
  */
-export function entryHeaders(entry: CommittedEntry): MsgHdrs {
-  const record: Record<string, string[]> = { [H.offset]: [String(entry.offset)], [H.timestamp]: [String(entry.timestampMs)] };
-  if (entry.id !== undefined && clientIdProblem(entry.id) === null) record[H.id] = [entry.id];
-  if (entry.key !== undefined && keyPattern.test(entry.key)) record[H.key] = [entry.key];
-  return MsgHdrsImpl.fromRecord(record);
+function publishedKey(entry: CommittedEntry): string | undefined {
+  return entry.key !== undefined && keyPattern.test(entry.key) ? entry.key : undefined;
 }
 
-/** The live tail's subject for an entry: its key's, or `_` for none (or a key that is no subject token). */
-function tailSubject(log: string, entry: CommittedEntry): string {
-  return entriesSubject(log, entry.key !== undefined && keyPattern.test(entry.key) ? entry.key : undefined);
+/**
+ * The headers a committed entry carries on the live tail and in a replay, one set per entry
+ * published, with `key` from publishedKey. Built from a record, which skips nats.js's per-header
+ * checks (a third of a tail publish's CPU): every value here is checked instead. Offsets and
+ * timestamps are integers; an id that no header can carry unchanged (appended before
+ * clientIdProblem was checked) is left out rather than altered: this must never throw, nor write a
+ * broken header, for what a log holds.
+ */
+export function entryHeaders(entry: CommittedEntry, key: string | undefined = publishedKey(entry)): MsgHdrs {
+  const record: Record<string, string[]> = { [H.offset]: [String(entry.offset)], [H.timestamp]: [String(entry.timestampMs)] };
+  if (entry.id !== undefined && clientIdProblem(entry.id) === null) record[H.id] = [entry.id];
+  if (key !== undefined) record[H.key] = [key];
+  return MsgHdrsImpl.fromRecord(record);
 }
 
 /** A message as a header value: on one line (nats.js refuses a line break in a header). */
@@ -77,7 +81,10 @@ export class PlainEndpoint {
   /** The tail publisher publishes each committed entry on its key's subject: the live tail. */
   committed(batch: CommittedBatch): void {
     if (!this.tailing) return;
-    for (const entry of batch.entries) this.publish(tailSubject(this.options.log, entry), entry.data, entryHeaders(entry));
+    for (const entry of batch.entries) {
+      const key = publishedKey(entry);
+      this.publish(entriesSubject(this.options.log, key), entry.data, entryHeaders(entry, key));
+    }
   }
 
   private onPublish(msg: Msg): void {
@@ -88,7 +95,7 @@ export class PlainEndpoint {
     }
     const release = this.options.appendAdmission.admit(Math.max(msg.data.byteLength, pendingEntryBytes));
     if (release === null) {
-      this.answerError(msg, { code: 'overloaded', message: `${this.options.appendAdmission.bytesMax >> 20} MiB of appends are already waiting here; try again shortly`, leaderHint: null });
+      this.answerError(msg, { code: 'overloaded', message: this.options.appendAdmission.refusal, leaderHint: null });
       return;
     }
     this.options.onAppend({
@@ -120,10 +127,8 @@ export class PlainEndpoint {
     const id = msg.headers?.get(H.id) || undefined;
     const key = msg.headers?.get(H.key) || undefined;
     const expected = msg.headers?.get(H.expectedOffset) || undefined;
-    if (id !== undefined && id.length > wireLimits.idCharsMax) return `${H.id} is longer than ${wireLimits.idCharsMax}`;
-    const idProblem = id === undefined ? null : clientIdProblem(id);
-    if (idProblem !== null) return `${H.id}: ${idProblem}`;
-    if (key !== undefined && (key.length > wireLimits.keyCharsMax || !keyPattern.test(key))) return `${H.key} must be dot-separated tokens of letters, digits and _-:=@`;
+    const problem = appendEntryProblem({ ...(id === undefined ? {} : { id }), ...(key === undefined ? {} : { key }) });
+    if (problem !== null) return `${H.id} or ${H.key}: ${problem}`;
     if (expected !== undefined && !/^\d{1,15}$/.test(expected)) return `${H.expectedOffset} must be a non-negative integer`;
     const entry: { data: Uint8Array; id?: string; key?: string; expectedOffset?: number } = { data: msg.data };
     if (id !== undefined) entry.id = id;
@@ -155,13 +160,14 @@ export class PlainEndpoint {
       this.replayEnd(msg.reply, { errorCode: 'schema', error: `${H.from} and ${H.limit} must be integers, ${H.from} >= 0 and ${H.limit} >= 1` });
       return;
     }
-    if (key !== undefined && (key.length > wireLimits.keyCharsMax || !keyPattern.test(key))) {
-      this.replayEnd(msg.reply, { errorCode: 'schema', error: `${H.key} must be dot-separated tokens of letters, digits and _-:=@` });
+    const keyProblem = key === undefined ? null : appendEntryProblem({ key });
+    if (keyProblem !== null) {
+      this.replayEnd(msg.reply, { errorCode: 'schema', error: `${H.key}: ${keyProblem}` });
       return;
     }
     if (!this.options.readBudget.admits()) {
       this.options.counters.add('refused.read-budget');
-      this.replayEnd(msg.reply, { errorCode: 'overloaded', error: 'this replica is serving as many reads as it takes; try again shortly' });
+      this.replayEnd(msg.reply, { errorCode: 'overloaded', error: readBudgetRefusal });
       return;
     }
     const waitMs = Math.min(Number(msg.headers?.get(H.waitMs) || '0') || 0, wireLimits.waitMsMax);
@@ -175,7 +181,7 @@ export class PlainEndpoint {
     }
     if (this.options.park({ from, waitMs, answer })) return;
     this.options.counters.add('refused.read-waiters-full');
-    this.replayEnd(reply, { errorCode: 'overloaded', error: `${readWaitersMax} reads already wait for new entries here; try again shortly` });
+    this.replayEnd(reply, { errorCode: 'overloaded', error: readWaitersRefusal });
   }
 
   private replayPage(reply: string, options: { from: number; limit: number; key: string | undefined }): void {
