@@ -20,6 +20,7 @@ import type { Counters } from './Counters.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { PendingAppend } from './PendingAppend.js';
 import type { ReadBudget } from './ReadBudget.js';
+import { appendEntriesCount } from '../transport/appendEntriesCount.js';
 import { type AppendAdmission, pendingEntryBytes } from './AppendAdmission.js';
 import { ReadWaiters } from './ReadWaiters.js';
 import { sendProblem } from './sendProblem.js';
@@ -110,9 +111,10 @@ export class ClientEndpoint {
   }
 
   private onAppend(msg: Msg): void {
-    // A flood is refused by its size before it is decoded, for the cost of a reply.
+    // A flood is refused before it is decoded, for the cost of a reply: by its size and by the
+    // entry count its array header gives (a request of tiny entries takes far more memory decoded).
     const overloaded = () => this.reply(msg, encodeAppendReply(errorReply('overloaded', this.options.appendAdmission.refusal)), 'overloaded');
-    if (!this.options.appendAdmission.hasRoom(msg.data.byteLength)) {
+    if (!this.options.appendAdmission.hasRoom(Math.max(msg.data.byteLength, appendEntriesCount(msg.data) * pendingEntryBytes))) {
       overloaded();
       return;
     }
