@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert, fail } from './assert.js';
 
 /**
  * The bounded window of recently committed client ids. Every replica feeds it the same committed
@@ -27,7 +27,7 @@ export class DedupWindow {
   }
 
   add(id: string, offset: number): void {
-    assert(!this.offsetById.has(id), `dedup id ${id} added twice`);
+    if (this.offsetById.has(id)) fail(`dedup id ${id} added twice`);
     this.offsetById.set(id, offset);
     if (this.ring.length < this.idsMax) {
       this.ring.push(id);

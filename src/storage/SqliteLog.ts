@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { assert } from '../log/assert.js';
+import { assert, fail } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
 import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
@@ -606,8 +606,8 @@ export class SqliteLog implements LogStoreReader {
       assert(record !== undefined && record.valueId === batch.valueId && record.chosen === 1, `batch ${instance}: no chosen record of ${batch.valueId}`);
       const row = { instance, offsetFirst: offsetNext, offsetNext: batch.offsetNext, bytesBefore: bytesTotal, timestampMs, skipped: skippedEncode(batch) };
       for (const entry of batch.entries) {
-        assert(entry.offset === offsetNext, `batch ${instance}: offset ${entry.offset}, expected ${offsetNext}`);
-        assert(entry.timestampMs === timestampMs, `batch ${instance}: offset ${entry.offset} has another timestamp`);
+        if (entry.offset !== offsetNext) fail(`batch ${instance}: offset ${entry.offset}, expected ${offsetNext}`);
+        if (entry.timestampMs !== timestampMs) fail(`batch ${instance}: offset ${entry.offset} has another timestamp`);
         offsetNext++;
         bytesTotal += entry.data.byteLength;
       }

@@ -162,8 +162,8 @@ const appendEntriesSchema = z
       return;
     }
   })
-  // Copied out of the request's buffer, like bytesSchema, so no view keeps a whole request alive.
-  .transform((entries): Entry[] => (entries as Entry[]).map((entry) => ({ ...entry, data: new Uint8Array(entry.data) })));
+  // Entry data stay views into the private copy decodeAppendRequest decodes (see entriesSchema).
+  .transform((entries): Entry[] => entries as Entry[]);
 
 export const appendRequestSchema = z.strictObject({ v, log, entries: appendEntriesSchema });
 

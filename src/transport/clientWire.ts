@@ -60,8 +60,9 @@ export function encodeAppendRequest(request: AppendRequest): Uint8Array {
   return wireEncode(request);
 }
 
+/** Entry data in the request are views into one private copy of `bytes`, made after the size check. */
 export function decodeAppendRequest(bytes: Uint8Array, options: DecodeOptions): RequestDecoded<AppendRequest> {
-  const decoded = decodeBody(bytes, options, appendRequestSchema);
+  const decoded = decodeBody(bytes.byteLength > options.bytesMax ? bytes : bytes.slice(), options, appendRequestSchema);
   return decoded.ok ? { ok: true, request: decoded.body } : decoded;
 }
 

@@ -60,7 +60,8 @@ function versionProblem(raw: unknown): WireFailure | null {
 
 /**
  * Decodes one msgpack body and validates it against `schema`. Never throws on bad input.
- * Entry data in the result are copies, not views into `bytes`.
+ * Fields checked with bytesSchema are copies; the entries of a peer batch or an append request are
+ * views into `bytes`, which decodePeerBatch and decodeAppendRequest make a private copy of first.
  */
 export function wireDecode<S extends z.ZodType>(
   bytes: Uint8Array,

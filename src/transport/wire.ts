@@ -71,7 +71,9 @@ export function decodePeerBatch(bytes: Uint8Array, options: { readonly bytesMax:
   const stored = new DataView(bytes.buffer, bytes.byteOffset + body.byteLength, trailerBytes).getUint32(0);
   const computed = crc32(body);
   if (stored !== computed) return { ok: false, problem: 'checksum', detail: `CRC32 ${computed} of the batch, trailer says ${stored}` };
-  const decoded = wireDecode(body, { bytesMax: options.bytesMax, schema: peerBatchSchema });
+  // One private copy for the whole batch: its entries' data are views into it (entriesSchema),
+  // never into `bytes`, which NATS may reuse, and no entry costs a buffer of its own.
+  const decoded = wireDecode(body.slice(), { bytesMax: options.bytesMax, schema: peerBatchSchema });
   if (!decoded.ok) return decoded;
   // The schema's output type is already assignable to PeerBatch (see the checks in schemas.ts).
   const batch: PeerBatch = decoded.body;
