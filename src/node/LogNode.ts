@@ -22,7 +22,7 @@ import { Replica, type ReplicaMessage, type ReplicaReady } from '../replica/Repl
 import { SqliteLog } from '../storage/SqliteLog.js';
 import { inOrder } from '../stream/inOrder.js';
 import { peerSubject } from '../transport/subjects.js';
-import { decodePeerBatch, encodePeerBatch } from '../transport/wire.js';
+import { decodePeerBatch, encodePeerBatches } from '../transport/wire.js';
 import { batchAppends } from './batchAppends.js';
 import { leaseLimitsOf, type NodeConfig, paxosLimitsOf, retentionOf } from './config.js';
 import { Counters } from './Counters.js';
@@ -423,7 +423,14 @@ export class LogNode {
       list.push(message);
       byPeer.set(to, list);
     }
-    for (const [to, list] of byPeer) this.publishPeer(to, list);
+    // Peers sent the same messages (a broadcast: the same objects in the same order) share one encoding.
+    const groups: Array<{ recipients: ReplicaId[]; messages: ReplicaMessage[] }> = [];
+    for (const [to, list] of byPeer) {
+      const same = groups.find((group) => group.messages.length === list.length && group.messages.every((message, i) => message === list[i]));
+      if (same === undefined) groups.push({ recipients: [to], messages: list });
+      else same.recipients.push(to);
+    }
+    for (const { recipients, messages: list } of groups) this.publishPeers(recipients, list);
   }
 
   /**
@@ -431,21 +438,24 @@ export class LogNode {
    * bounds every single message (batches, promise pages, fetch replies) well below the limit; a
    * message that still cannot go out is lost, which the core survives, and is counted.
    */
-  private publishPeer(to: ReplicaId, messages: ReplicaMessage[]): void {
-    const bytes = encodePeerBatch({ v: 1, log: this.log, from: this.id, to, messages });
+  private publishPeers(recipients: readonly ReplicaId[], messages: ReplicaMessage[]): void {
+    const batches = encodePeerBatches({ v: 1, log: this.log, from: this.id, messages }, recipients);
     const bytesMax = (this.options.peerNc.info?.max_payload ?? 1 << 20) - 1_024;
-    if (bytes.byteLength > bytesMax && messages.length > 1) {
+    if ((batches[0]?.byteLength ?? 0) > bytesMax && messages.length > 1) {
       const half = Math.ceil(messages.length / 2);
-      this.publishPeer(to, messages.slice(0, half));
-      this.publishPeer(to, messages.slice(half));
+      this.publishPeers(recipients, messages.slice(0, half));
+      this.publishPeers(recipients, messages.slice(half));
       return;
     }
-    try {
-      this.options.peerNc.publish(peerSubject({ log: this.log, replica: to }), bytes);
-    } catch (error) {
-      this.counters.drop('peer-send');
-      this.options.logger.error({ err: error, to, bytes: bytes.byteLength }, 'a peer message could not be sent');
-    }
+    recipients.forEach((to, i) => {
+      const bytes = batches[i]!;
+      try {
+        this.options.peerNc.publish(peerSubject({ log: this.log, replica: to }), bytes);
+      } catch (error) {
+        this.counters.drop('peer-send');
+        this.options.logger.error({ err: error, to, bytes: bytes.byteLength }, 'a peer message could not be sent');
+      }
+    });
   }
 
   /** Every append still waiting for its outcome fails with `not-leader`: safe to retry with its ids. */

@@ -6,6 +6,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
+import { assert } from '../log/assert.js';
 import type { ReplicaId } from '../log/ballot.js';
 import type { ReplicaMessage } from '../replica/Replica.js';
 import { type WireFailure, wireDecode, wireEncode } from './codec.js';
@@ -58,6 +59,33 @@ export function withChecksum(bytes: Uint8Array): Uint8Array {
 
 export function encodePeerBatch(batch: PeerBatch): Uint8Array {
   return withChecksum(wireEncode(batch));
+}
+
+/** The highest replica id msgpack writes in one byte (a positive fixint). */
+const fixintMax = 0x7f;
+
+/**
+ * The same messages for several peers, as one batch each. A leader sends every accept and commit
+ * notice to all its peers, and a batch of 1,000 entries takes longer to encode than to send, so the
+ * messages are encoded once: `to` is a one-byte fixint at a fixed position in the map (the keys go
+ * in the order PeerBatch lists them), and each other copy differs only in that byte and its CRC32.
+ * Replica ids above 127 are encoded one batch at a time.
+ */
+export function encodePeerBatches(batch: Omit<PeerBatch, 'to'>, recipients: readonly ReplicaId[]): Uint8Array[] {
+  const [first] = recipients;
+  if (first === undefined) return [];
+  const { v, log, from, messages } = batch;
+  if (recipients.some((to) => to > fixintMax)) return recipients.map((to) => encodePeerBatch({ v, log, from, to, messages }));
+  const body = wireEncode({ v, log, from, to: first, messages });
+  const toAt = wireEncode({ v, log, from, to: first }).byteLength - 1;
+  assert(body[toAt] === first, `peer batch: to ${first} is not at byte ${toAt}`);
+  return recipients.map((to) => {
+    const out = new Uint8Array(body.byteLength + trailerBytes);
+    out.set(body);
+    out[toAt] = to;
+    new DataView(out.buffer, out.byteOffset + body.byteLength, trailerBytes).setUint32(0, crc32(out.subarray(0, body.byteLength)));
+    return out;
+  });
 }
 
 /**

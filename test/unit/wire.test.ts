@@ -22,7 +22,7 @@ import {
 } from '../../src/transport/clientWire.js';
 import { type AppendRequest, appendEntryProblem, appendEntrySchema, type ReadRequest } from '../../src/transport/clientSchemas.js';
 import { appendSubject, isLogName, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
-import { decodePeerBatch, encodePeerBatch, type PeerBatch, PROTOCOL_VERSION, type WireProblem, withChecksum } from '../../src/transport/wire.js';
+import { decodePeerBatch, encodePeerBatch, encodePeerBatches, type PeerBatch, PROTOCOL_VERSION, type WireProblem, withChecksum } from '../../src/transport/wire.js';
 
 const bytesMax = 1 << 20;
 const ballot = { round: 3, replica: 1 };
@@ -124,6 +124,21 @@ describe('peer batches', () => {
     assert.deepEqual(Object.keys(entry), ['data']);
     assert.equal('id' in entry, false);
     assert.equal('expectedOffset' in entry, false);
+  });
+
+  it('encode one broadcast for several peers into exactly the bytes of one batch each', () => {
+    const messages = Object.values(fixtures);
+    for (const log of ['orders', 'l'.repeat(31), 'l'.repeat(200)]) {
+      for (const recipients of [[2, 3], [3, 2, 5, 127], [4], [2, 128], [300, 2]]) {
+        const batches = encodePeerBatches({ v: PROTOCOL_VERSION, log, from: 1, messages }, recipients);
+        assert.equal(batches.length, recipients.length);
+        recipients.forEach((to, i) => {
+          const one = encodePeerBatch({ v: PROTOCOL_VERSION, log, from: 1, to, messages });
+          assert.deepEqual(batches[i], one, `${log.length}-character log, to ${to}`);
+        });
+      }
+    }
+    assert.deepEqual(encodePeerBatches({ v: PROTOCOL_VERSION, log: 'orders', from: 1, messages }, []), []);
   });
 
   it('copy entry data out of the received buffer: a received buffer changed afterwards changes no entry', () => {
