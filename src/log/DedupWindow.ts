@@ -27,8 +27,11 @@ export class DedupWindow {
   }
 
   add(id: string, offset: number): void {
-    if (this.offsetById.has(id)) fail(`dedup id ${id} added twice`);
+    // The learner has just looked id up: checked by the size, not by another lookup. A failed check
+    // leaves the window changed, but an InvariantError stops the replica.
+    const sizeBefore = this.offsetById.size;
     this.offsetById.set(id, offset);
+    if (this.offsetById.size === sizeBefore) fail(`dedup id ${id} added twice`);
     if (this.ring.length < this.idsMax) {
       this.ring.push(id);
       return;

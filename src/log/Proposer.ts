@@ -319,11 +319,13 @@ export class Proposer {
    * from nobody: an idle log commits nothing to publish), else the lowest-id follower heard lately.
    * A single replica publishes its own.
    */
+  private heardLately(peer: ReplicaId, tick: number): boolean {
+    return tick - (this.followerHeardTick.get(peer) ?? Number.NEGATIVE_INFINITY) <= this.options.limits.tailPublisherSilenceTicks;
+  }
+
   private tailPublisherChoose(tick: number): ReplicaId {
-    const silenceTicks = this.options.limits.tailPublisherSilenceTicks;
-    const heard = (peer: ReplicaId): boolean => tick - (this.followerHeardTick.get(peer) ?? Number.NEGATIVE_INFINITY) <= silenceTicks;
-    if (this.tailPublisher !== this.options.id && heard(this.tailPublisher)) return this.tailPublisher;
-    const candidates = this.options.peers.filter((peer) => peer !== this.options.id && heard(peer));
+    if (this.tailPublisher !== this.options.id && this.heardLately(this.tailPublisher, tick)) return this.tailPublisher;
+    const candidates = this.options.peers.filter((peer) => peer !== this.options.id && this.heardLately(peer, tick));
     if (candidates.length > 0) this.tailPublisher = Math.min(...candidates);
     return this.tailPublisher;
   }

@@ -110,12 +110,17 @@ export class ClientEndpoint {
     return `unknown log ${log}: this subject serves log ${this.options.log}`;
   }
 
+  private replyOverloaded(msg: Msg): void {
+    this.reply(msg, encodeAppendReply(errorReply('overloaded', this.options.appendAdmission.refusal)), 'overloaded');
+  }
+
+  // No named closures on a per-request path: run through tsx (esbuild's keepNames), each costs a
+  // defineProperty call (__name) every time it is created.
   private onAppend(msg: Msg): void {
     // A flood is refused before it is decoded, for the cost of a reply: by its size and by the
     // entry count its array header gives (a request of tiny entries takes far more memory decoded).
-    const overloaded = () => this.reply(msg, encodeAppendReply(errorReply('overloaded', this.options.appendAdmission.refusal)), 'overloaded');
     if (!this.options.appendAdmission.hasRoom(Math.max(msg.data.byteLength, appendEntriesCount(msg.data) * pendingEntryBytes))) {
-      overloaded();
+      this.replyOverloaded(msg);
       return;
     }
     const decoded = decodeAppendRequest(msg.data, { bytesMax: this.options.messageBytesMax });
@@ -129,7 +134,7 @@ export class ClientEndpoint {
     }
     const release = this.options.appendAdmission.admit(Math.max(msg.data.byteLength, decoded.request.entries.length * pendingEntryBytes));
     if (release === null) {
-      overloaded();
+      this.replyOverloaded(msg);
       return;
     }
     let bytes = 0;
@@ -165,7 +170,6 @@ export class ClientEndpoint {
       this.reply(msg, encodeReadReply(errorReply('overloaded', readBudgetRefusal)), 'read-budget');
       return;
     }
-    const answer = () => this.respond(msg, encodeReadReply(this.readReply(request)));
     const reply = this.readReply(request);
     const waitMs = request.waitMs ?? 0;
     if (!reply.ok || reply.entries.length > 0 || reply.offsetNext > request.from || waitMs === 0) {
@@ -173,7 +177,7 @@ export class ClientEndpoint {
       this.respond(msg, encodeReadReply(reply));
       return;
     }
-    if (!this.waiters.park({ from: request.from, waitMs, answer })) {
+    if (!this.waiters.park({ from: request.from, waitMs, answer: () => this.respond(msg, encodeReadReply(this.readReply(request))) })) {
       // Not an empty page: a stream would ask again at once, and many would spin. `overloaded`
       // makes the client back off.
       this.options.counters.add('refused.read-waiters-full');

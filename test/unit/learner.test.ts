@@ -86,7 +86,7 @@ describe('DedupWindow', () => {
     assert.deepEqual(window.entries(), [['e', 4], ['f', 5], ['g', 6]]);
     for (const id of ['a', 'b', 'c', 'd']) assert.equal(window.offsetOf(id), undefined, `${id} evicted`);
     assert.equal(window.offsetOf('f'), 5);
-    assert.throws(() => window.add('g', 7), /added twice/);
+    assert.throws(() => new DedupWindow(3, window.entries()).add('g', 7), /added twice/);
     const restored = new DedupWindow(3, window.entries());
     restored.add('h', 7);
     window.add('h', 7);
