@@ -167,6 +167,32 @@ const appendEntriesSchema = z
 
 export const appendRequestSchema = z.strictObject({ v, log, entries: appendEntriesSchema });
 
+/** Whether `raw` has exactly the keys `keys` (no other, none missing). */
+function keysExactly(raw: Record<string, unknown>, keys: readonly string[]): boolean {
+  let count = 0;
+  for (const key in raw) {
+    if (!keys.includes(key)) return false;
+    count++;
+  }
+  return count === keys.length;
+}
+
+/**
+ * A decoded append request that `appendRequestSchema` accepts, checked in one pass (a leader
+ * decodes one per request; zod took 3.5-5.4 µs for a single entry), or null: let the schema say
+ * what is wrong. test/unit/wire.test.ts checks that it accepts nothing the schema refuses.
+ */
+export function appendRequestAccepted(raw: unknown): z.output<typeof appendRequestSchema> | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const request = raw as Record<string, unknown>;
+  if (!keysExactly(request, ['v', 'log', 'entries']) || request['v'] !== PROTOCOL_VERSION) return null;
+  const { log: name, entries } = request;
+  if (typeof name !== 'string' || !logNamePattern.test(name)) return null;
+  if (!Array.isArray(entries) || entries.length < 1 || entries.length > wireLimits.entriesMax) return null;
+  for (const entry of entries) if (appendEntryWireProblem(entry) !== null) return null;
+  return raw as z.output<typeof appendRequestSchema>;
+}
+
 const entryResultSchema = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('ok'), offset: countSchema }),
   z.strictObject({ status: z.literal('duplicate'), offset: countSchema }),
@@ -177,6 +203,31 @@ export const appendReplySchema = z.discriminatedUnion('ok', [
   z.strictObject({ v, ok: z.literal(true), results: z.array(entryResultSchema).max(wireLimits.entriesMax) }),
   errorReplySchema,
 ]);
+
+/**
+ * A decoded successful append reply that `appendReplySchema` accepts, checked in one pass (a
+ * producer's reply carries a result per append; zod took 0.6-1 µs each), or null: let the schema
+ * decide, and say what is wrong.
+ */
+export function appendReplyAccepted(raw: unknown): z.output<typeof appendReplySchema> | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const reply = raw as Record<string, unknown>;
+  if (!keysExactly(reply, ['v', 'ok', 'results']) || reply['v'] !== PROTOCOL_VERSION || reply['ok'] !== true) return null;
+  const results = reply['results'];
+  if (!Array.isArray(results) || results.length > wireLimits.entriesMax) return null;
+  for (const result of results) if (!entryResultAccepted(result)) return null;
+  return raw as z.output<typeof appendReplySchema>;
+}
+
+function entryResultAccepted(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const result = raw as Record<string, unknown>;
+  const status = result['status'];
+  const field = status === 'ok' || status === 'duplicate' ? 'offset' : status === 'conflict' ? 'offsetNext' : null;
+  if (field === null || !keysExactly(result, ['status', field])) return false;
+  const offset = result[field];
+  return Number.isSafeInteger(offset) && (offset as number) >= 0;
+}
 
 export const readRequestSchema = z.strictObject({
   v,

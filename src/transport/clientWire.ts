@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ReplicaId } from '../log/ballot.js';
-import { type WireFailure, wireDecode, wireEncode } from './codec.js';
+import { bytesOwned, type WireFailure, wireDecode, wireEncode } from './codec.js';
 import {
   type AppendReply,
   type AppendRequest,
@@ -15,7 +15,9 @@ import {
   type ReadRequest,
   type StatusReply,
   type StatusRequest,
+  appendReplyAccepted,
   appendReplySchema,
+  appendRequestAccepted,
   appendRequestSchema,
   readReplySchema,
   readRequestSchema,
@@ -52,8 +54,13 @@ export function errorReplyFor(failure: WireFailure): ErrorReply {
   return errorReply(failure.problem, failure.detail);
 }
 
-function decodeBody<S extends z.ZodType>(bytes: Uint8Array, options: DecodeOptions, schema: S): { ok: true; body: z.output<S> } | WireFailure {
-  return wireDecode(bytes, { bytesMax: options.bytesMax, schema });
+function decodeBody<S extends z.ZodType>(
+  bytes: Uint8Array,
+  options: DecodeOptions,
+  schema: S,
+  accepted?: (raw: unknown) => z.output<S> | null,
+): { ok: true; body: z.output<S> } | WireFailure {
+  return wireDecode(bytes, accepted === undefined ? { bytesMax: options.bytesMax, schema } : { bytesMax: options.bytesMax, schema, accepted });
 }
 
 export function encodeAppendRequest(request: AppendRequest): Uint8Array {
@@ -62,7 +69,7 @@ export function encodeAppendRequest(request: AppendRequest): Uint8Array {
 
 /** Entry data in the request are views into one private copy of `bytes`, made after the size check. */
 export function decodeAppendRequest(bytes: Uint8Array, options: DecodeOptions): RequestDecoded<AppendRequest> {
-  const decoded = decodeBody(bytes.byteLength > options.bytesMax ? bytes : bytes.slice(), options, appendRequestSchema);
+  const decoded = decodeBody(bytes.byteLength > options.bytesMax ? bytes : bytesOwned(bytes), options, appendRequestSchema, appendRequestAccepted);
   return decoded.ok ? { ok: true, request: decoded.body } : decoded;
 }
 
@@ -71,7 +78,7 @@ export function encodeAppendReply(reply: AppendReply): Uint8Array {
 }
 
 export function decodeAppendReply(bytes: Uint8Array, options: DecodeOptions): ReplyDecoded<AppendReply> {
-  const decoded = decodeBody(bytes, options, appendReplySchema);
+  const decoded = decodeBody(bytes, options, appendReplySchema, appendReplyAccepted);
   return decoded.ok ? { ok: true, reply: decoded.body } : decoded;
 }
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { assert } from '../log/assert.js';
 import type { ReplicaId } from '../log/ballot.js';
 import type { ReplicaMessage } from '../replica/Replica.js';
-import { type WireFailure, wireDecode, wireEncode } from './codec.js';
+import { bytesAllocated, bytesOwned, type WireFailure, wireDecode, wireEncode } from './codec.js';
 import { replicaIdSchema, replicaMessageSchema } from './schemas.js';
 import { logNamePattern } from './subjects.js';
 import { PROTOCOL_VERSION, wireLimits } from './wireLimits.js';
@@ -51,7 +51,7 @@ const trailerBytes = 4;
 
 /** `bytes` followed by their CRC32, as a peer batch travels. */
 export function withChecksum(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.byteLength + trailerBytes);
+  const out = bytesAllocated(bytes.byteLength + trailerBytes);
   out.set(bytes);
   new DataView(out.buffer, out.byteOffset + bytes.byteLength, trailerBytes).setUint32(0, crc32(bytes));
   return out;
@@ -80,7 +80,7 @@ export function encodePeerBatches(batch: Omit<PeerBatch, 'to'>, recipients: read
   const toAt = wireEncode({ v, log, from, to: first }).byteLength - 1;
   assert(body[toAt] === first, `peer batch: to ${first} is not at byte ${toAt}`);
   return recipients.map((to) => {
-    const out = new Uint8Array(body.byteLength + trailerBytes);
+    const out = bytesAllocated(body.byteLength + trailerBytes);
     out.set(body);
     out[toAt] = to;
     new DataView(out.buffer, out.byteOffset + body.byteLength, trailerBytes).setUint32(0, crc32(out.subarray(0, body.byteLength)));
@@ -101,7 +101,7 @@ export function decodePeerBatch(bytes: Uint8Array, options: { readonly bytesMax:
   if (stored !== computed) return { ok: false, problem: 'checksum', detail: `CRC32 ${computed} of the batch, trailer says ${stored}` };
   // One private copy for the whole batch: its entries' data are views into it (entriesSchema),
   // never into `bytes`, which NATS may reuse, and no entry costs a buffer of its own.
-  const decoded = wireDecode(body.slice(), { bytesMax: options.bytesMax, schema: peerBatchSchema });
+  const decoded = wireDecode(bytesOwned(body), { bytesMax: options.bytesMax, schema: peerBatchSchema });
   if (!decoded.ok) return decoded;
   // The schema's output type is already assignable to PeerBatch (see the checks in schemas.ts).
   const batch: PeerBatch = decoded.body;

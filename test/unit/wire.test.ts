@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encode } from '@msgpack/msgpack';
+import type { z } from 'zod';
 import type { MsgHdrsImpl } from '@nats-io/transport-node';
 import { entryHeaders } from '../../src/node/PlainEndpoint.js';
 import type { ReplicaMessage } from '../../src/replica/Replica.js';
@@ -20,7 +21,16 @@ import {
   errorReply,
   errorReplyFor,
 } from '../../src/transport/clientWire.js';
-import { type AppendRequest, appendEntryProblem, appendEntrySchema, type ReadRequest } from '../../src/transport/clientSchemas.js';
+import {
+  type AppendRequest,
+  appendEntryProblem,
+  appendEntrySchema,
+  appendReplyAccepted,
+  appendReplySchema,
+  appendRequestAccepted,
+  appendRequestSchema,
+  type ReadRequest,
+} from '../../src/transport/clientSchemas.js';
 import { appendSubject, isLogName, peerSubject, readSubject, statusSubject } from '../../src/transport/subjects.js';
 import { decodePeerBatch, encodePeerBatch, encodePeerBatches, type PeerBatch, PROTOCOL_VERSION, type WireProblem, withChecksum } from '../../src/transport/wire.js';
 
@@ -147,7 +157,6 @@ describe('peer batches', () => {
     assert.ok(decoded.ok && decoded.batch.messages[0]?.type === 'accept');
     const data = decoded.batch.messages[0].value.entries[0]?.data;
     assert.ok(data !== undefined);
-    assert.notEqual(data.buffer, bytes.buffer);
     assert.equal(Object.getPrototypeOf(data), Uint8Array.prototype);
     const before = [...data];
     bytes.fill(0);
@@ -252,6 +261,54 @@ describe('client protocol', () => {
       const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data: new Uint8Array(), id }] }), { bytesMax });
       assert.ok(decoded.ok, JSON.stringify(id));
     }
+  });
+
+  it('the one-pass request and reply checks accept only what their schemas accept, and the same body', () => {
+    const data = new Uint8Array([1, 2]);
+    const entry = { data, id: 'a-1', key: 'k.1', expectedOffset: 3 };
+    const requests: unknown[] = [
+      { v: 1, log: 'orders', entries: [entry, { data }] },
+      { v: 1, log: 'orders', entries: [] },
+      { v: 1, log: 'orders', entries: [entry], extra: 1 },
+      { v: 1, log: 'orders' },
+      { v: 2, log: 'orders', entries: [entry] },
+      { v: 1, log: 'no such.log', entries: [entry] },
+      { v: 1, log: 7, entries: [entry] },
+      { v: 1, log: 'orders', entries: [{ data, id: '' }] },
+      { v: 1, log: 'orders', entries: [{ data, key: 'a b' }] },
+      { v: 1, log: 'orders', entries: { 0: entry } },
+      [1, 'orders', [entry]],
+    ];
+    const replies: unknown[] = [
+      { v: 1, ok: true, results: [{ status: 'ok', offset: 0 }, { status: 'duplicate', offset: 9 }, { status: 'conflict', offsetNext: 4 }] },
+      { v: 1, ok: true, results: [] },
+      { v: 1, ok: true, results: [{ status: 'ok', offsetNext: 1 }] },
+      { v: 1, ok: true, results: [{ status: 'ok', offset: -1 }] },
+      { v: 1, ok: true, results: [{ status: 'ok', offset: 1.5 }] },
+      { v: 1, ok: true, results: [{ status: 'done', offset: 1 }] },
+      { v: 1, ok: true, results: [{ status: 'ok', offset: 1, more: 1 }] },
+      { v: 1, ok: true, results: [{ status: 'ok' }] },
+      { v: 1, ok: true },
+      { v: 1, ok: 'yes', results: [] },
+      { v: 2, ok: true, results: [] },
+      errorReply('not-leader', 'ask replica 2', 2),
+    ];
+    const cases = [
+      { inputs: requests, accepted: appendRequestAccepted, schema: appendRequestSchema },
+      { inputs: replies, accepted: appendReplyAccepted, schema: appendReplySchema },
+    ];
+    let acceptedCount = 0;
+    for (const { inputs, accepted, schema } of cases) {
+      for (const input of inputs) {
+        const fast = accepted(input);
+        const parsed = (schema as z.ZodType).safeParse(input);
+        if (fast === null) continue;
+        acceptedCount++;
+        assert.ok(parsed.success, `one pass accepted what the schema refuses: ${JSON.stringify(input)}`);
+        assert.deepEqual(fast, parsed.data);
+      }
+    }
+    assert.equal(acceptedCount, 3, 'the valid request and the two valid replies take the one pass');
   });
 
   it('the one-pass entry checks (the request\'s and the producer\'s) refuse what appendEntrySchema refuses, and only that', () => {
