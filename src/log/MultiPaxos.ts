@@ -174,8 +174,10 @@ export class MultiPaxos {
 
   /**
    * This replica publishes the plain live tail: the newest commit notice (of the highest ballot)
-   * named it. During a change of leader or publisher, entries may go unpublished or be published
-   * twice; the tail is best effort, and its offsets show both (docs/PROTOCOL.md).
+   * named it. Each released batch is marked with it (CommittedBatch.publishTail) as it is released.
+   * During a change of leader, or of publisher by a path other than the notices (catch-up), entries
+   * may go unpublished or be published twice; the tail is best effort, and its offsets show both
+   * (docs/PROTOCOL.md).
    */
   get isTailPublisher(): boolean {
     // A leader goes by its own choice, which its notices carry: its own notice reaches it only
@@ -476,7 +478,7 @@ export class MultiPaxos {
   }
 
   private released(batch: CommittedBatch): void {
-    this.effects.committed.push(batch);
+    this.effects.committed.push(this.isTailPublisher ? { ...batch, publishTail: true } : batch);
     if (this.rebuild !== null) this.maybeVote();
     const waiting = this.pending.get(batch.instance);
     if (waiting === undefined) return;

@@ -97,6 +97,12 @@ export interface CommittedBatch {
   readonly results: readonly EntryResult[];
   /** The learner's state after this batch, for a state machine that persists it. */
   readonly offsetNext: number;
+  /**
+   * Set when this replica publishes the batch on the plain live tail: it was the publisher named
+   * when it learned the batch (by the commit notice that announced it, on a follower). Decided per
+   * batch, so a change of publisher hands over between two notices, with no gap and no overlap.
+   */
+  readonly publishTail?: true;
 }
 
 export type ProposalId = number;

@@ -266,7 +266,7 @@ export class LogNode {
     const serving = replica.isServing && !this.stopping;
     this.client.serve(serving);
     this.plain.serve(serving);
-    this.plain.publishTail(replica.isTailPublisher && !this.stopping);
+    this.plain.publishTail(!this.stopping);
     if (!replica.hasReady()) return;
     const ready = replica.ready();
     this.send(ready.leaseMessages);

@@ -58,7 +58,9 @@ function headerText(message: string): string {
 export class PlainEndpoint {
   private readonly subscriptions: Subscription[] = [];
   private readonly publishes: LeaderSubscription;
-  private tailing = false;
+  private tailEnabled = true;
+  /** Whether the last batch committed here was published on the tail (counts hand-overs). */
+  private tailPublishing = false;
 
   constructor(private readonly options: PlainEndpointOptions) {
     this.publishes = new LeaderSubscription({ nc: options.nc, subject: publishSubject(options.log), log: options.log, onMessage: (msg) => this.onPublish(msg) });
@@ -73,14 +75,20 @@ export class PlainEndpoint {
     this.publishes.set(serving);
   }
 
-  /** Whether this replica is the one the leader named to publish the live tail. */
-  publishTail(tailing: boolean): void {
-    this.tailing = tailing;
+  /** Whether this replica may publish the live tail at all (not while it stops). */
+  publishTail(enabled: boolean): void {
+    this.tailEnabled = enabled;
   }
 
-  /** The tail publisher publishes each committed entry on its key's subject: the live tail. */
+  /**
+   * Each entry of a batch the core marked for the live tail (the leader named this replica when
+   * it learned the batch) is published on its key's subject.
+   */
   committed(batch: CommittedBatch): void {
-    if (!this.tailing) return;
+    const publishing = this.tailEnabled && batch.publishTail === true;
+    if (publishing !== this.tailPublishing) this.options.counters.add(publishing ? 'tail.started' : 'tail.stopped');
+    this.tailPublishing = publishing;
+    if (!publishing) return;
     for (const entry of batch.entries) {
       const key = publishedKey(entry);
       this.publish(entriesSubject(this.options.log, key), entry.data, entryHeaders(entry, key));

@@ -28,7 +28,7 @@ export class TestCluster {
   private readonly queue: Array<{ from: ReplicaId; envelope: Envelope }> = [];
   private readonly cutLinks = new Set<string>();
   dropIf: ((from: ReplicaId, envelope: Envelope) => boolean) | null = null;
-  /** Each committed batch a replica released while it was the tail publisher (as LogNode would publish it). */
+  /** Each committed batch the core marked for a replica to publish on the tail (as LogNode publishes it). */
   readonly tailPublished: Array<{ instance: number; replica: ReplicaId }> = [];
 
   constructor(
@@ -91,9 +91,8 @@ export class TestCluster {
   flush(): void {
     for (const [id, node] of this.nodes) {
       while (node.core.hasReady()) {
-        const tailPublisher = node.core.isTailPublisher;
         const ready = node.core.ready();
-        if (tailPublisher) for (const batch of ready.committed) this.tailPublished.push({ instance: batch.instance, replica: id });
+        for (const batch of ready.committed) if (batch.publishTail === true) this.tailPublished.push({ instance: batch.instance, replica: id });
         this.readies.push({ replica: id, ready });
         if (ready.hardState !== null) node.stable.setHardState(ready.hardState);
         node.log.write(ready.records);

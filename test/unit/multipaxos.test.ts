@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ballotCompare } from '../../src/log/ballot.js';
 import { Rebuild } from '../../src/log/Rebuild.js';
+import type { Envelope } from '../../src/log/messages.js';
 import type { Entry } from '../../src/log/types.js';
 import { entry, TestCluster } from '../helpers/TestCluster.js';
 
@@ -136,6 +137,38 @@ describe('MultiPaxos core', () => {
     single.propose(1, [entry('alone')]);
     single.settle();
     assert.deepEqual(publishers(single), [1], 'a single replica publishes its own tail');
+  });
+
+  it('hands the tail over between two commit notices, even when a follower steps both before its next Ready', () => {
+    const cluster = leaderOf(new TestCluster(3, { tailPublisherSilenceTicks: 20 }));
+    cluster.propose(1, [entry('a')]);
+    cluster.settle();
+    const publishers = () => cluster.peers.filter((id) => cluster.core(id).isTailPublisher);
+    assert.deepEqual(publishers(), [2]);
+    // The leader stops hearing 2, and every commit notice to 3 is held back.
+    const held: Envelope[] = [];
+    cluster.dropIf = (from, envelope) => {
+      if (envelope.to === 3 && envelope.message.type === 'commit') {
+        held.push(envelope);
+        return true;
+      }
+      return from === 2;
+    };
+    cluster.propose(1, [entry('b')]); // instance 2: announced while 2 is still named
+    cluster.settle();
+    cluster.tick(25);
+    cluster.propose(1, [entry('c')]); // instance 3: announced once 3 is named
+    cluster.settle();
+    const namedIn = held.map((envelope) => (envelope.message.type === 'commit' ? envelope.message.tailPublisher : 0));
+    assert.ok(namedIn.includes(2) && namedIn.includes(3), `the held notices name 2, then 3: ${namedIn.join(', ')}`);
+    assert.equal(cluster.core(3).committedInstance, 1, '3 has learned nothing since');
+    for (const envelope of held) cluster.core(3).step(envelope.message); // all of them, then one Ready
+    cluster.flush();
+    assert.equal(cluster.core(3).committedInstance, 3);
+    const byInstance = new Map<number, number[]>();
+    for (const { instance, replica } of cluster.tailPublished) byInstance.set(instance, [...(byInstance.get(instance) ?? []), replica]);
+    assert.deepEqual(byInstance.get(2), [2], 'instance 2, announced while 2 was named: by 2 alone');
+    assert.deepEqual(byInstance.get(3), [3], 'instance 3, announced once 3 was named: by 3 alone');
   });
 
   it('takes accepted replies in any order and releases batches in instance order', () => {
