@@ -38,7 +38,11 @@ export interface PaxosLimits {
   /** An accept still short of a quorum is sent again after acceptRetryTicks, then twice as long each time, up to acceptRetryTicksMax. */
   readonly acceptRetryTicks: number;
   readonly acceptRetryTicksMax: number;
-  /** The tail publisher changes when the leader has not heard from it for this long (and has from another follower). */
+  /**
+   * The tail publisher changes when the leader has not heard from it for this long (and has from
+   * another follower). A busy follower can be silent for a few hundred ms, and each change lets the
+   * two publishers' messages interleave for a moment, so the default is a second (100 ticks).
+   */
   readonly tailPublisherSilenceTicks: number;
   readonly prepareRetryTicks: number;
   /** A Phase 1 that has no quorum by then is abandoned. */
@@ -67,7 +71,7 @@ export const paxosLimitsDefault: PaxosLimits = Object.freeze({
   heartbeatTicks: 5,
   acceptRetryTicks: 10,
   acceptRetryTicksMax: 80,
-  tailPublisherSilenceTicks: 20,
+  tailPublisherSilenceTicks: 100,
   prepareRetryTicks: 10,
   prepareTicksMax: 40,
   fetchRetryTicks: 10,

@@ -1,6 +1,7 @@
 /**
  * paxlog from a bare NATS client: only @nats-io/transport-node and the subjects and headers of
- * docs/PROTOCOL.md, no paxlog code (the cluster itself is started with paxlog's dev harness).
+ * docs/PROTOCOL.md, no paxlog code (the cluster itself is started with paxlog's dev harness, and
+ * the load of the second test comes from paxlog's producer).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { PaxlogClient } from '../../src/client/PaxlogClient.js';
 import { DevCluster } from '../../src/dev/DevCluster.js';
 
 const text = new TextEncoder();
@@ -84,6 +86,40 @@ describe('plain NATS clients', () => {
       assert.deepEqual(new Set(tail.map((m) => m.subject)), new Set(['paxlog.plain.entries.acct.1', 'paxlog.plain.entries.acct.2']));
       live.unsubscribe();
     } finally {
+      await nc.close();
+      await cluster.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  // The load comes from paxlog's batching producer; the subscriber is a bare NATS subscription.
+  it('the live tail under the producer\'s load: every entry exactly once, through changes of publisher', async () => {
+    const count = 150_000;
+    const dataDir = mkdtempSync(join(tmpdir(), 'paxlog-plain-'));
+    const cluster = await DevCluster.start({ dataDir, logs: ['plain'] });
+    const nc = await connect({ servers: cluster.url });
+    const client = await PaxlogClient.connect({ servers: cluster.url, log: 'plain' });
+    try {
+      const offsets: number[] = [];
+      nc.subscribe('paxlog.plain.entries.>', { callback: (_error, msg) => void offsets.push(Number(msg.headers?.get('Paxlog-Offset'))) });
+      await nc.flush();
+      const producer = client.producer({ lingerMs: 1, batchEntriesMax: 1_000, inflightRequestsMax: 8, queuedAppendsMax: count });
+      const data = new Uint8Array(100).fill(120);
+      await Promise.all(Array.from({ length: count }, (_, i) => producer.append(data, { id: `load-${i}` })));
+      await producer.close();
+      for (let i = 0; offsets.length < count && i < 600; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      const repeated = offsets.length - new Set(offsets).size;
+      assert.equal(repeated, 0, 'no entry published twice');
+      assert.equal(offsets.length, count, `every entry published (${count - offsets.length} missing)`);
+      assert.deepEqual([...offsets].sort((a, b) => a - b), [...Array(count).keys()]);
+      // Not asserted (they depend on the machine's load), only shown: how often the publisher
+      // changed, and the entries that arrived before a lower offset (only across a change, when
+      // the two publishers' messages may interleave).
+      const handovers = (await client.status({ waitMs: 300 })).map((s) => Number((s['counters'] as Record<string, number> | undefined)?.['tail.started'] ?? 0));
+      const early = offsets.filter((offset, i) => i > 0 && offset < offsets[i - 1]!).length;
+      console.log(`tail publisher started ${handovers.join(' / ')} times on the replicas; ${early} entries behind a higher offset`);
+    } finally {
+      await client.close();
       await nc.close();
       await cluster.stop();
       rmSync(dataDir, { recursive: true, force: true });
