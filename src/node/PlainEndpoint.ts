@@ -11,6 +11,7 @@ import { plainReplayEntryUnits, readBudgetRefusal, readBytesMax, readEntriesMax,
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
 import { sendProblem } from './sendProblem.js';
+import { TailPublisher } from './TailPublisher.js';
 import { pendingEntryBytes } from './AppendAdmission.js';
 
 export interface PlainEndpointOptions extends EndpointOptions {
@@ -19,6 +20,11 @@ export interface PlainEndpointOptions extends EndpointOptions {
 }
 
 const encoder = new TextEncoder();
+
+/** Entries the tail publisher publishes per turn of the event loop: about 5 ms of publishing. */
+const tailEntriesPerTurnMax = 1_024;
+/** Entries waiting for the tail (references to committed batches, which the read cache holds too). */
+const tailQueuedEntriesMax = 1 << 18;
 
 /**
  * The key an entry is published under (its subject's last tokens and its Paxlog-Key header), or
@@ -59,11 +65,19 @@ export class PlainEndpoint {
   private readonly subscriptions: Subscription[] = [];
   private readonly publishes: LeaderSubscription;
   private tailEnabled = true;
-  /** Whether the last batch committed here was published on the tail (counts hand-overs). */
-  private tailPublishing = false;
+  private readonly tail: TailPublisher;
 
   constructor(private readonly options: PlainEndpointOptions) {
     this.publishes = new LeaderSubscription({ nc: options.nc, subject: publishSubject(options.log), log: options.log, onMessage: (msg) => this.onPublish(msg) });
+    this.tail = new TailPublisher({
+      publish: (entry) => {
+        const key = publishedKey(entry);
+        this.publish(entriesSubject(this.options.log, key), entry.data, entryHeaders(entry, key));
+      },
+      counters: options.counters,
+      entriesPerTurnMax: tailEntriesPerTurnMax,
+      queuedEntriesMax: tailQueuedEntriesMax,
+    });
   }
 
   start(): void {
@@ -78,21 +92,15 @@ export class PlainEndpoint {
   /** Whether this replica may publish the live tail at all (not while it stops). */
   publishTail(enabled: boolean): void {
     this.tailEnabled = enabled;
+    if (!enabled) this.tail.stop();
   }
 
   /**
    * Each entry of a batch the core marked for the live tail (the leader named this replica when
-   * it learned the batch) is published on its key's subject.
+   * it learned the batch) is published on its key's subject, a slice per turn (TailPublisher).
    */
   committed(batch: CommittedBatch): void {
-    const publishing = this.tailEnabled && batch.publishTail === true;
-    if (publishing !== this.tailPublishing) this.options.counters.add(publishing ? 'tail.started' : 'tail.stopped');
-    this.tailPublishing = publishing;
-    if (!publishing) return;
-    for (const entry of batch.entries) {
-      const key = publishedKey(entry);
-      this.publish(entriesSubject(this.options.log, key), entry.data, entryHeaders(entry, key));
-    }
+    this.tail.committed(batch, this.tailEnabled);
   }
 
   private onPublish(msg: Msg): void {
@@ -233,6 +241,7 @@ export class PlainEndpoint {
 
   stop(): void {
     this.serve(false);
+    this.tail.stop();
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 }
