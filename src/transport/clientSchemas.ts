@@ -268,10 +268,9 @@ const committedEntriesSchema = z.custom<CommittedEntry[]>((input) => {
   for (const entry of input) if (committedEntryProblem(entry) !== null) return false;
   return true;
 }, { message: 'entries must be a list of committed entries { offset, data: bin, id?, key?, timestampMs }' })
-  // A plain Uint8Array view (no copy): the decoder may hand out Buffer slices, and entries should
-  // look the same whichever way the reply arrived.
-  .transform((entries): CommittedEntry[] =>
-    entries.map((entry) => ({ ...entry, data: new Uint8Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength) })));
+  // Views into the reply: decodeReadReply decodes a plain Uint8Array view of it, so data are plain
+  // Uint8Arrays whatever buffer type the reply arrived in, with no object or view made per entry.
+  .transform((entries): CommittedEntry[] => entries);
 
 export const readReplySchema = z.discriminatedUnion('ok', [
   z.strictObject({ v, ok: z.literal(true), entries: committedEntriesSchema, offsetNext: countSchema }),

@@ -95,8 +95,13 @@ export function encodeReadReply(reply: ReadReply): Uint8Array {
   return wireEncode(reply);
 }
 
+/**
+ * Entry data are views into `bytes` (a page is consumed as a whole), as plain Uint8Arrays even
+ * when `bytes` is a Buffer: the decoder's slices take the type of what it decodes.
+ */
 export function decodeReadReply(bytes: Uint8Array, options: DecodeOptions): ReplyDecoded<ReadReply> {
-  const decoded = decodeBody(bytes, options, readReplySchema);
+  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const decoded = decodeBody(plain, options, readReplySchema);
   return decoded.ok ? { ok: true, reply: decoded.body } : decoded;
 }
 
