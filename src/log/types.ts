@@ -154,7 +154,7 @@ export function entryBytes(entry: Entry): number {
  * timestamp (field names and 9-byte integers) instead of an expected offset.
  */
 export function committedEntryBytes(entry: CommittedEntry): number {
-  return entryOverheadBytes + 32 + entry.data.byteLength + utf8Bytes(entry.id) + utf8Bytes(entry.key);
+  return entryBytes(entry) + 32;
 }
 
 /** An entry's map, its four field names, and the headers of its fields, in msgpack: 1 + 19 + 28. */

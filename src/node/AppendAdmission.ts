@@ -16,6 +16,11 @@ export const pendingEntryBytes = 256;
 export class AppendAdmission {
   private bytesHeld = 0;
 
+  /** What an append of `entries` entries, `wireBytes` on the wire, counts against the bound. */
+  static pendingBytes(options: { wireBytes: number; entries: number }): number {
+    return Math.max(options.wireBytes, options.entries * pendingEntryBytes);
+  }
+
   constructor(readonly bytesMax: number) {
     assert(Number.isSafeInteger(bytesMax) && bytesMax >= 1, `AppendAdmission bytesMax ${bytesMax}`);
   }

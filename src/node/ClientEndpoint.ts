@@ -15,13 +15,13 @@ import {
   retentionReply,
 } from '../transport/clientWire.js';
 import { appendSubject, readSubject, statusSubject } from '../transport/subjects.js';
+import { appendEntriesCount } from '../transport/appendEntriesCount.js';
 import { PROTOCOL_VERSION } from '../transport/wire.js';
 import type { Counters } from './Counters.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { PendingAppend } from './PendingAppend.js';
 import type { ReadBudget } from './ReadBudget.js';
-import { appendEntriesCount } from '../transport/appendEntriesCount.js';
-import { type AppendAdmission, pendingEntryBytes } from './AppendAdmission.js';
+import { AppendAdmission } from './AppendAdmission.js';
 import { ReadWaiters } from './ReadWaiters.js';
 import { sendProblem } from './sendProblem.js';
 
@@ -119,7 +119,7 @@ export class ClientEndpoint {
   private onAppend(msg: Msg): void {
     // A flood is refused before it is decoded, for the cost of a reply: by its size and by the
     // entry count its array header gives (a request of tiny entries takes far more memory decoded).
-    if (!this.options.appendAdmission.hasRoom(Math.max(msg.data.byteLength, appendEntriesCount(msg.data) * pendingEntryBytes))) {
+    if (!this.options.appendAdmission.hasRoom(AppendAdmission.pendingBytes({ wireBytes: msg.data.byteLength, entries: appendEntriesCount(msg.data) }))) {
       this.replyOverloaded(msg);
       return;
     }
@@ -132,7 +132,7 @@ export class ClientEndpoint {
       this.reply(msg, encodeAppendReply(errorReply('unknown-log', this.otherLog(decoded.request.log))), 'unknown-log');
       return;
     }
-    const release = this.options.appendAdmission.admit(Math.max(msg.data.byteLength, decoded.request.entries.length * pendingEntryBytes));
+    const release = this.options.appendAdmission.admit(AppendAdmission.pendingBytes({ wireBytes: msg.data.byteLength, entries: decoded.request.entries.length }));
     if (release === null) {
       this.replyOverloaded(msg);
       return;

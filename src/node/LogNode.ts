@@ -31,6 +31,7 @@ import { ClientEndpoint } from './ClientEndpoint.js';
 import type { PendingAppend } from './PendingAppend.js';
 import { PlainEndpoint } from './PlainEndpoint.js';
 import { ReadBudget } from './ReadBudget.js';
+import { sendProblem } from './sendProblem.js';
 
 /** Consensus messages one loop turn steps at most, so lease traffic and ticks are never far behind. */
 const messagesPerTurnMax = 256;
@@ -266,7 +267,6 @@ export class LogNode {
     const serving = replica.isServing && !this.stopping;
     this.client.serve(serving);
     this.plain.serve(serving);
-    this.plain.publishTail(!this.stopping);
     if (!replica.hasReady()) return;
     const ready = replica.ready();
     this.send(ready.leaseMessages);
@@ -449,12 +449,10 @@ export class LogNode {
     }
     recipients.forEach((to, i) => {
       const bytes = batches[i]!;
-      try {
-        this.options.peerNc.publish(peerSubject({ log: this.log, replica: to }), bytes);
-      } catch (error) {
-        this.counters.drop('peer-send');
-        this.options.logger.error({ err: error, to, bytes: bytes.byteLength }, 'a peer message could not be sent');
-      }
+      const problem = sendProblem(() => this.options.peerNc.publish(peerSubject({ log: this.log, replica: to }), bytes));
+      if (problem === null) return;
+      this.counters.drop('peer-send');
+      this.options.logger.error({ problem, to, bytes: bytes.byteLength }, 'a peer message could not be sent');
     });
   }
 
@@ -529,6 +527,7 @@ export class LogNode {
     this.stopping = true;
     this.client.serve(false);
     this.plain.serve(false);
+    this.plain.stopTail();
     this.replica?.release();
     await this.settle();
     await Promise.all([this.options.peerNc.flush(), this.options.nc.flush()]).catch(() => undefined);

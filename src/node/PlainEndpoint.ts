@@ -6,13 +6,13 @@ import { clientIdProblem } from '../transport/schemas.js';
 import { plainHeaders as H } from '../transport/plainHeaders.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
+import { AppendAdmission } from './AppendAdmission.js';
 import type { EndpointOptions, ReadPage } from './ClientEndpoint.js';
 import { plainReplayEntryUnits, readBudgetRefusal, readBytesMax, readEntriesMax, readWaitersRefusal } from './ClientEndpoint.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
 import type { AppendFailure } from './PendingAppend.js';
 import { sendProblem } from './sendProblem.js';
 import { TailPublisher } from './TailPublisher.js';
-import { pendingEntryBytes } from './AppendAdmission.js';
 
 export interface PlainEndpointOptions extends EndpointOptions {
   /** Parks a replay until something commits at its offset. */
@@ -64,7 +64,6 @@ function headerText(message: string): string {
 export class PlainEndpoint {
   private readonly subscriptions: Subscription[] = [];
   private readonly publishes: LeaderSubscription;
-  private tailEnabled = true;
   private readonly tail: TailPublisher;
 
   constructor(private readonly options: PlainEndpointOptions) {
@@ -89,18 +88,13 @@ export class PlainEndpoint {
     this.publishes.set(serving);
   }
 
-  /** Whether this replica may publish the live tail at all (not while it stops). */
-  publishTail(enabled: boolean): void {
-    this.tailEnabled = enabled;
-    if (!enabled) this.tail.stop();
-  }
 
   /**
    * Each entry of a batch the core marked for the live tail (the leader named this replica when
    * it learned the batch) is published on its key's subject, a slice per turn (TailPublisher).
    */
   committed(batch: CommittedBatch): void {
-    this.tail.committed(batch, this.tailEnabled);
+    this.tail.committed(batch);
   }
 
   private onPublish(msg: Msg): void {
@@ -109,7 +103,7 @@ export class PlainEndpoint {
       this.answerError(msg, { code: parsed.startsWith('too-large') ? 'too-large' : 'schema', message: parsed, leaderHint: null });
       return;
     }
-    const release = this.options.appendAdmission.admit(Math.max(msg.data.byteLength, pendingEntryBytes));
+    const release = this.options.appendAdmission.admit(AppendAdmission.pendingBytes({ wireBytes: msg.data.byteLength, entries: 1 }));
     if (release === null) {
       this.answerError(msg, { code: 'overloaded', message: this.options.appendAdmission.refusal, leaderHint: null });
       return;
@@ -239,9 +233,14 @@ export class PlainEndpoint {
     if (sendProblem(() => this.options.nc.publish(subject, data, { headers: h })) !== null) this.options.counters.drop('plain-send');
   }
 
+  /** Publishes nothing more on the live tail (a stopping replica), not even what waits. */
+  stopTail(): void {
+    this.tail.stop();
+  }
+
   stop(): void {
     this.serve(false);
-    this.tail.stop();
+    this.stopTail();
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 }

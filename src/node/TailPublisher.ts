@@ -27,14 +27,16 @@ export class TailPublisher {
   private scheduled: ReturnType<typeof setImmediate> | null = null;
   /** Whether the last batch committed here was for the tail (counts hand-overs). */
   private publishing = false;
+  /** Cleared by stop(): a stopping replica publishes nothing more. */
+  private stopped = false;
 
   constructor(private readonly options: TailPublisherOptions) {
     assert(options.entriesPerTurnMax >= 1 && options.queuedEntriesMax >= 1, 'tail publisher bounds');
   }
 
-  /** Queues a committed batch when it is marked for the tail and `enabled` (not while stopping). */
-  committed(batch: CommittedBatch, enabled: boolean): void {
-    const publishing = enabled && batch.publishTail === true;
+  /** Queues a committed batch when it is marked for the tail (and stop() was not called). */
+  committed(batch: CommittedBatch): void {
+    const publishing = !this.stopped && batch.publishTail === true;
     if (publishing !== this.publishing) this.options.counters.add(publishing ? 'tail.started' : 'tail.stopped');
     this.publishing = publishing;
     if (!publishing || batch.entries.length === 0) return;
@@ -53,6 +55,7 @@ export class TailPublisher {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.scheduled !== null) clearImmediate(this.scheduled);
     this.scheduled = null;
     this.queue.length = 0;

@@ -10,8 +10,8 @@ const fieldsPeekedMax = 8;
  * How many entries an encoded append request holds, read from its `entries` array header without
  * decoding anything else, so a replica can refuse a flood for the cost of a reply. When the
  * request is not laid out as expected (`entries` not its last field, a field before it that is not
- * a number or a short string, or no `entries` at all) it answers the most entries the request's bytes could hold,
- * so the answer is never below the count the full decode will find.
+ * a number or a short string, or no `entries` at all) it answers the most entries the request's
+ * bytes could hold, so the answer is never below the count the full decode will find.
  */
 export function appendEntriesCount(bytes: Uint8Array): number {
   const peeked = peekEntriesCount(bytes);

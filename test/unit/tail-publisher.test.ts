@@ -16,9 +16,9 @@ describe('TailPublisher', () => {
     const published: number[] = [];
     const counters = new Counters();
     const tail = new TailPublisher({ publish: (entry) => void published.push(entry.offset), counters, entriesPerTurnMax: 4, queuedEntriesMax: 100 });
-    tail.committed(batchOf(1, [0, 1, 2], false), true); // named elsewhere: not published
-    tail.committed(batchOf(2, [3, 4, 5, 6, 7], true), true);
-    tail.committed(batchOf(3, [8, 9, 10], true), true);
+    tail.committed(batchOf(1, [0, 1, 2], false)); // named elsewhere: not published
+    tail.committed(batchOf(2, [3, 4, 5, 6, 7], true));
+    tail.committed(batchOf(3, [8, 9, 10], true));
     assert.deepEqual(published, [], 'nothing in the turn that committed them');
     assert.equal(tail.entriesQueued, 8);
     await turn();
@@ -26,7 +26,7 @@ describe('TailPublisher', () => {
     await turn();
     assert.deepEqual(published, [3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(tail.entriesQueued, 0);
-    tail.committed(batchOf(4, [11], false), true);
+    tail.committed(batchOf(4, [11], false));
     assert.deepEqual(counters.snapshot(), { 'tail.started': 1, 'tail.stopped': 1 });
   });
 
@@ -34,9 +34,9 @@ describe('TailPublisher', () => {
     const published: number[] = [];
     const counters = new Counters();
     const tail = new TailPublisher({ publish: (entry) => void published.push(entry.offset), counters, entriesPerTurnMax: 2, queuedEntriesMax: 5 });
-    tail.committed(batchOf(1, [0, 1, 2], true), true);
-    tail.committed(batchOf(2, [3, 4, 5], true), true); // 6 > 5: dropped
-    tail.committed(batchOf(3, [6, 7], true), true);
+    tail.committed(batchOf(1, [0, 1, 2], true));
+    tail.committed(batchOf(2, [3, 4, 5], true)); // 6 > 5: dropped
+    tail.committed(batchOf(3, [6, 7], true));
     await turn();
     assert.deepEqual(published, [0, 1]);
     assert.equal(counters.snapshot()['dropped.tail-behind'], 3);
@@ -44,7 +44,7 @@ describe('TailPublisher', () => {
     await turn();
     await turn();
     assert.deepEqual(published, [0, 1], 'nothing after stop');
-    tail.committed(batchOf(4, [8], true), false); // stopping: not published
+    tail.committed(batchOf(4, [8], true)); // stopped: not published
     await turn();
     assert.deepEqual(published, [0, 1]);
   });
