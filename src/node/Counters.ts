@@ -2,8 +2,8 @@
 export class Counters {
   private readonly counts = new Map<string, number>();
 
-  drop(reason: string): void {
-    this.add(`dropped.${reason}`);
+  drop(reason: string, by = 1): void {
+    this.add(`dropped.${reason}`, by);
   }
 
   add(name: string, by = 1): void {

@@ -1,9 +1,10 @@
-import { headers, type Msg, type MsgHdrs, MsgHdrsImpl, type Subscription } from '@nats-io/transport-node';
+import { headers, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
 import { type CommittedBatch, type CommittedEntry, type Entry, entryBytes } from '../log/types.js';
 import { BeforeHorizonError } from '../storage/BeforeHorizonError.js';
 import { appendEntryProblem, keyPattern } from '../transport/clientSchemas.js';
 import { clientIdProblem } from '../transport/schemas.js';
 import { plainHeaders as H } from '../transport/plainHeaders.js';
+import { type EntryFrame, publishFrames } from '../transport/entryFrames.js';
 import { entriesSubject, publishSubject, replaySubject } from '../transport/subjects.js';
 import { wireLimits } from '../transport/wireLimits.js';
 import { AppendAdmission } from './AppendAdmission.js';
@@ -36,18 +37,14 @@ function publishedKey(entry: CommittedEntry): string | undefined {
 }
 
 /**
- * The headers a committed entry carries on the live tail and in a replay, one set per entry
- * published, with `key` from publishedKey. Built from a record, which skips nats.js's per-header
- * checks (a third of a tail publish's CPU): every value here is checked instead. Offsets and
- * timestamps are integers; an id that no header can carry unchanged (appended before
- * clientIdProblem was checked) is left out rather than altered: this must never throw, nor write a
- * broken header, for what a log holds.
+ * A committed entry as the live tail and a replay publish it, on `subject`, with `key` from
+ * publishedKey. An id that no header can carry unchanged (appended before clientIdProblem was
+ * checked) is left out rather than altered: this must never throw, nor write a broken header, for
+ * what a log holds.
  */
-export function entryHeaders(entry: CommittedEntry, key: string | undefined = publishedKey(entry)): MsgHdrs {
-  const record: Record<string, string[]> = { [H.offset]: [String(entry.offset)], [H.timestamp]: [String(entry.timestampMs)] };
-  if (entry.id !== undefined && clientIdProblem(entry.id) === null) record[H.id] = [entry.id];
-  if (key !== undefined) record[H.key] = [key];
-  return MsgHdrsImpl.fromRecord(record);
+export function entryFrame(entry: CommittedEntry, subject: string, key: string | undefined = publishedKey(entry)): EntryFrame {
+  const id = entry.id !== undefined && clientIdProblem(entry.id) === null ? entry.id : undefined;
+  return { subject, offset: entry.offset, timestampMs: entry.timestampMs, id, key, data: entry.data };
 }
 
 /** A message as a header value: on one line (nats.js refuses a line break in a header). */
@@ -69,10 +66,7 @@ export class PlainEndpoint {
   constructor(private readonly options: PlainEndpointOptions) {
     this.publishes = new LeaderSubscription({ nc: options.nc, subject: publishSubject(options.log), log: options.log, onMessage: (msg) => this.onPublish(msg) });
     this.tail = new TailPublisher({
-      publish: (entry) => {
-        const key = publishedKey(entry);
-        this.publish(entriesSubject(this.options.log, key), entry.data, entryHeaders(entry, key));
-      },
+      publish: (entries) => this.publishEntries(entries, (key) => entriesSubject(this.options.log, key)),
       counters: options.counters,
       entriesPerTurnMax: tailEntriesPerTurnMax,
       queuedEntriesMax: tailQueuedEntriesMax,
@@ -199,7 +193,7 @@ export class PlainEndpoint {
     const page = this.readOrEnd(reply, { from, entriesMax: Math.min(limit, readEntriesMax), bytesMax: readBytesMax, ...(key === undefined ? {} : { key }) });
     if (page === null) return; // retention moved past `from` while this read waited
     this.options.readBudget.spend(page.entries.length * plainReplayEntryUnits);
-    for (const entry of page.entries) this.publish(reply, entry.data, entryHeaders(entry));
+    this.publishEntries(page.entries, () => reply);
     this.replayEnd(reply, { offsetNext: page.offsetNext });
   }
 
@@ -231,6 +225,19 @@ export class PlainEndpoint {
    */
   private publish(subject: string, data: Uint8Array, h: MsgHdrs): void {
     if (sendProblem(() => this.options.nc.publish(subject, data, { headers: h })) !== null) this.options.counters.drop('plain-send');
+  }
+
+  /**
+   * Publishes committed entries, each on `subjectOf` its published key (entryFrame), as
+   * one write (publishFrames); what NATS would refuse is counted, like publish().
+   */
+  private publishEntries(entries: readonly CommittedEntry[], subjectOf: (key: string | undefined) => string): void {
+    const frames = entries.map((entry) => {
+      const key = publishedKey(entry);
+      return entryFrame(entry, subjectOf(key), key);
+    });
+    const { refused } = publishFrames(this.options.nc, frames);
+    if (refused > 0) this.options.counters.drop('plain-send', refused);
   }
 
   /** Publishes nothing more on the live tail (a stopping replica), not even what waits. */

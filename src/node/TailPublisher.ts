@@ -3,8 +3,8 @@ import type { CommittedBatch, CommittedEntry } from '../log/types.js';
 import type { Counters } from './Counters.js';
 
 export interface TailPublisherOptions {
-  /** Publishes one entry on the live tail (never throws: PlainEndpoint counts a refused send). */
-  readonly publish: (entry: CommittedEntry) => void;
+  /** Publishes entries on the live tail, in order (never throws: PlainEndpoint counts a refused send). */
+  readonly publish: (entries: readonly CommittedEntry[]) => void;
   readonly counters: Counters;
   /** Entries published in one turn of the event loop. */
   readonly entriesPerTurnMax: number;
@@ -69,7 +69,7 @@ export class TailPublisher {
     while (budget > 0 && this.queue.length > 0) {
       const batch = this.queue[0]!;
       const end = Math.min(batch.entries.length, this.publishedInFirst + budget);
-      for (let i = this.publishedInFirst; i < end; i++) this.options.publish(batch.entries[i]!);
+      this.options.publish(this.publishedInFirst === 0 && end === batch.entries.length ? batch.entries : batch.entries.slice(this.publishedInFirst, end));
       budget -= end - this.publishedInFirst;
       this.publishedInFirst = end;
       if (end < batch.entries.length) break;

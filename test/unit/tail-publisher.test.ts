@@ -15,7 +15,7 @@ describe('TailPublisher', () => {
   it('publishes the marked batches in commit order, at most entriesPerTurnMax a turn, and counts hand-overs', async () => {
     const published: number[] = [];
     const counters = new Counters();
-    const tail = new TailPublisher({ publish: (entry) => void published.push(entry.offset), counters, entriesPerTurnMax: 4, queuedEntriesMax: 100 });
+    const tail = new TailPublisher({ publish: (entries) => void published.push(...entries.map((entry) => entry.offset)), counters, entriesPerTurnMax: 4, queuedEntriesMax: 100 });
     tail.committed(batchOf(1, [0, 1, 2], false)); // named elsewhere: not published
     tail.committed(batchOf(2, [3, 4, 5, 6, 7], true));
     tail.committed(batchOf(3, [8, 9, 10], true));
@@ -33,7 +33,7 @@ describe('TailPublisher', () => {
   it('drops a batch beyond queuedEntriesMax whole, and counts it; stop() drops what waits', async () => {
     const published: number[] = [];
     const counters = new Counters();
-    const tail = new TailPublisher({ publish: (entry) => void published.push(entry.offset), counters, entriesPerTurnMax: 2, queuedEntriesMax: 5 });
+    const tail = new TailPublisher({ publish: (entries) => void published.push(...entries.map((entry) => entry.offset)), counters, entriesPerTurnMax: 2, queuedEntriesMax: 5 });
     tail.committed(batchOf(1, [0, 1, 2], true));
     tail.committed(batchOf(2, [3, 4, 5], true)); // 6 > 5: dropped
     tail.committed(batchOf(3, [6, 7], true));

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { encode } from '@msgpack/msgpack';
 import type { z } from 'zod';
 import type { MsgHdrsImpl } from '@nats-io/transport-node';
-import { entryHeaders } from '../../src/node/PlainEndpoint.js';
+import { entryFrame } from '../../src/node/PlainEndpoint.js';
+import { frameHeaders } from '../../src/transport/entryFrames.js';
 import type { ReplicaMessage } from '../../src/replica/Replica.js';
 import {
   decodeAppendReply,
@@ -331,13 +332,13 @@ describe('client protocol', () => {
 
   it('give a stored id that no header can carry no Paxlog-Id header, and never throw for it', () => {
     const entry = (id: string) => ({ offset: 7, data: new Uint8Array([1]), id, key: 'acct.1', timestampMs: 1_000 });
-    const unsafe = entryHeaders(entry('written\r\nbefore the rule'));
-    assert.equal(unsafe.has('Paxlog-Id'), false);
-    assert.equal(unsafe.get('Paxlog-Offset'), '7');
-    assert.equal(unsafe.get('Paxlog-Key'), 'acct.1');
-    assert.equal(entryHeaders(entry('order 42')).get('Paxlog-Id'), 'order 42');
-    const encoded = new TextDecoder().decode((entryHeaders({ ...entry('order 42'), key: 'bad\r\nkey' }) as MsgHdrsImpl).encode());
-    assert.equal(encoded, 'NATS/1.0\r\nPaxlog-Offset: 7\r\nPaxlog-Timestamp: 1000\r\nPaxlog-Id: order 42\r\n\r\n');
+    const unsafe = entryFrame(entry('written\r\nbefore the rule'), 'paxlog.t.entries.acct.1');
+    assert.equal(unsafe.id, undefined);
+    assert.equal(unsafe.offset, 7);
+    assert.equal(unsafe.key, 'acct.1');
+    assert.equal(entryFrame(entry('order 42'), 's').id, 'order 42');
+    const headers = frameHeaders(entryFrame({ ...entry('order 42'), key: 'bad\r\nkey' }, 's')) as MsgHdrsImpl;
+    assert.equal(new TextDecoder().decode(headers.encode()), 'NATS/1.0\r\nPaxlog-Offset: 7\r\nPaxlog-Timestamp: 1000\r\nPaxlog-Id: order 42\r\n\r\n');
   });
 
   it('round-trip read requests and replies', () => {
