@@ -27,6 +27,8 @@ interface ProtocolWriter {
   sendCommand(command: Uint8Array): void;
   readonly info?: { readonly max_payload?: number; readonly headers?: boolean };
   outMsgs?: number;
+  /** Set once nc.drain() has drained the subscriptions: nats.js publishes nothing more. */
+  readonly noMorePublishing?: boolean;
 }
 
 /** Bytes of frames handed to the connection at once: a turn's worth, bounded. */
@@ -41,12 +43,12 @@ const frameOverheadBytes = 160;
  * publish building a header object and encoding two short strings with a TextEncoder each. Falls
  * back to nc.publish, frame by frame, on a connection without that writer. Never throws: a frame
  * over the server's max_payload, one whose subject or header could not be written as one (a
- * space, a line break), and every frame on a closed connection are refused and counted.
+ * space, a line break), and every frame on a closed or drained connection are refused and counted.
  */
 export function publishFrames(nc: NatsConnection, frames: readonly EntryFrame[]): FramesSent {
   const writer = protocolWriter(nc);
   if (writer === null) return publishEach(nc, frames);
-  if (nc.isClosed()) return { sent: 0, refused: frames.length };
+  if (nc.isClosed() || writer.noMorePublishing === true) return { sent: 0, refused: frames.length };
   const payloadMax = writer.info?.max_payload ?? Number.MAX_SAFE_INTEGER;
   let refused = 0;
   let chunk = new FrameWriter(chunkBytesFor(frames, 0));

@@ -17,9 +17,14 @@ function natsJsFrame(frame: EntryFrame): Buffer {
 }
 
 /** A connection whose protocol writer records the commands it is handed. */
-function fakeConnection(options: { payloadMax: number; closed?: boolean }) {
+function fakeConnection(options: { payloadMax: number; closed?: boolean; drained?: boolean }) {
   const commands: Uint8Array[] = [];
-  const protocol = { sendCommand: (command: Uint8Array) => void commands.push(Uint8Array.from(command)), info: { max_payload: options.payloadMax, headers: true }, outMsgs: 0 };
+  const protocol = {
+    sendCommand: (command: Uint8Array) => void commands.push(Uint8Array.from(command)),
+    info: { max_payload: options.payloadMax, headers: true },
+    outMsgs: 0,
+    noMorePublishing: options.drained === true,
+  };
   const nc = { protocol, isClosed: () => options.closed === true } as unknown as NatsConnection;
   return { nc, commands, protocol };
 }
@@ -55,10 +60,13 @@ describe('publishFrames', () => {
     assert.deepEqual(Buffer.concat(commands), Buffer.concat([frame(0), frame(4)].map(natsJsFrame)));
   });
 
-  it('refuses every frame on a closed connection, and publishes one by one without a protocol writer', () => {
+  it('refuses every frame on a closed or drained connection, and publishes one by one without a protocol writer', () => {
     const closed = fakeConnection({ payloadMax: 1 << 20, closed: true });
     assert.deepEqual(publishFrames(closed.nc, [frame(0), frame(1)]), { sent: 0, refused: 2 });
     assert.equal(closed.commands.length, 0);
+    const drained = fakeConnection({ payloadMax: 1 << 20, drained: true });
+    assert.deepEqual(publishFrames(drained.nc, [frame(0)]), { sent: 0, refused: 1 });
+    assert.equal(drained.commands.length, 0);
     const published: Array<{ subject: string; id: string | undefined }> = [];
     const plain = {
       isClosed: () => false,
