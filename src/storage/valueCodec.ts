@@ -1,6 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { type CommittedEntry, committedEntryMake, type Entry, type Value } from '../log/types.js';
 import { CorruptionError } from './CorruptionError.js';
+import { valueBytes } from './valueBytes.js';
 
 /**
  * The stored form of a Value's payload (its valueId lives in its own column): one msgpack array,
@@ -16,6 +17,11 @@ const decoder = new Decoder();
 type EntryTuple = [Uint8Array, string | null, string | null, number | null];
 
 export function valueEncode(value: Value): Uint8Array {
+  return valueBytes(value, valueFormat) ?? valueEncodeByLibrary(value);
+}
+
+/** valueEncode through @msgpack/msgpack: what valueBytes must equal, and its fallback. */
+export function valueEncodeByLibrary(value: Value): Uint8Array {
   const entries: EntryTuple[] = value.entries.map((entry) => [
     entry.data,
     entry.id ?? null,
