@@ -69,6 +69,10 @@ export class Proposer {
   /** Bytes of client batches started since the last Ready was handed out (see readyAcceptBytesMax). */
   private acceptBytesThisReady = 0;
   private noticePending: Array<{ instance: number; valueId: string }> = [];
+  /** The tick the oldest pending notice's instance was chosen (see commitNoticeDelayTicks). */
+  private noticePendingSinceTick = 0;
+  /** Accepts went out since the last Ready was handled: a pending notice rides with them. */
+  private acceptsThisReady = false;
   /** The tick each follower last answered an accept: who is alive and at the head of the log. */
   private readonly followerHeardTick = new Map<ReplicaId, number>();
   /** Named in every commit notice; this replica itself until a follower has answered. */
@@ -209,6 +213,7 @@ export class Proposer {
 
   /** A quorum accepted what this leader proposed. */
   private chosen(instance: number, value: Value): void {
+    if (this.noticePending.length === 0) this.noticePendingSinceTick = this.tickNow;
     this.noticePending.push({ instance, valueId: value.valueId });
     this.options.host.learn(instance, value);
   }
@@ -275,7 +280,7 @@ export class Proposer {
         this.sendAccept(instance, flight, tick);
         flight.retryTicks = Math.min(2 * flight.retryTicks, limits.acceptRetryTicksMax);
       }
-      if (tick - this.noticeSentTick >= limits.heartbeatTicks) this.flushNotice(tick, true);
+      this.flushNotice(tick, tick - this.noticeSentTick >= limits.heartbeatTicks);
     }
     return true;
   }
@@ -289,11 +294,21 @@ export class Proposer {
     }
   }
 
-  /** Sends the commit notice for newly chosen instances (or a bare heartbeat when `always`). */
+  /**
+   * Sends the commit notice for newly chosen instances once it is due (or a bare heartbeat when
+   * `always`): with accepts of the same Ready, after commitNoticeDelayTicks, or when it is full.
+   */
   flushNotice(tick: number, always: boolean): void {
     if (this.phaseNow !== 'leading' || this.ballotNow === null) return;
     if (this.noticePending.length === 0 && !always) return;
-    const max = this.options.limits.commitNoticeInstancesMax;
+    const limits = this.options.limits;
+    const due =
+      always ||
+      this.acceptsThisReady ||
+      tick - this.noticePendingSinceTick >= limits.commitNoticeDelayTicks ||
+      this.noticePending.length >= limits.commitNoticeInstancesMax;
+    if (!due) return;
+    const max = limits.commitNoticeInstancesMax;
     const tailPublisher = this.tailPublisherChoose(tick);
     do {
       const chosen = this.noticePending.splice(0, max);
@@ -352,6 +367,7 @@ export class Proposer {
    */
   readyHandled(): void {
     this.acceptBytesThisReady = 0;
+    this.acceptsThisReady = false;
     this.pump();
   }
 
@@ -395,6 +411,7 @@ export class Proposer {
   private sendAccept(instance: number, flight: InFlight, tick: number): void {
     assert(this.ballotNow !== null, 'accept without a ballot');
     flight.sentTick = tick;
+    this.acceptsThisReady = true;
     for (const peer of this.options.peers) {
       if (flight.acceptedBy.has(peer)) continue;
       this.options.effects.send(peer, {

@@ -25,6 +25,14 @@ export interface PaxosLimits {
   readonly fetchBytesMax: number;
   /** Instances in one commit notice. */
   readonly commitNoticeInstancesMax: number;
+  /**
+   * Ticks a commit notice may wait for an accept to ride with (in the same Ready, so in the same
+   * NATS message to each peer), at most: 0 sends it in the Ready that chose its instances. While
+   * appends keep coming, followers then learn commits with the next accept, in the same wake-up
+   * and the same write, instead of in one of their own. Followers learn later by up to this long
+   * (the leader answers its clients as soon as an instance is chosen either way).
+   */
+  readonly commitNoticeDelayTicks: number;
   /** An acceptor ignores accepts this far beyond its committed instance; it catches up first. */
   readonly acceptAheadInstancesMax: number;
   /**
@@ -65,6 +73,7 @@ export const paxosLimitsDefault: PaxosLimits = Object.freeze({
   fetchInstancesMax: 64,
   fetchBytesMax: 512 << 10,
   commitNoticeInstancesMax: 256,
+  commitNoticeDelayTicks: 0,
   acceptAheadInstancesMax: 4096,
   snapshotJoinInstancesMin: 256,
   dedupIdsMax: 100_000,
@@ -81,8 +90,10 @@ export const paxosLimitsDefault: PaxosLimits = Object.freeze({
 
 export function paxosLimitsCheck(limits: PaxosLimits): PaxosLimits {
   for (const [name, value] of Object.entries(limits)) {
-    assert(Number.isSafeInteger(value) && value >= 1, `limit ${name} must be a positive integer, got ${value}`);
+    const valueMin = name === 'commitNoticeDelayTicks' ? 0 : 1;
+    assert(Number.isSafeInteger(value) && value >= valueMin, `limit ${name} must be an integer of at least ${valueMin}, got ${value}`);
   }
+  assert(limits.commitNoticeDelayTicks < limits.heartbeatTicks, 'commitNoticeDelayTicks >= heartbeatTicks');
   assert(limits.promiseRecordsMax >= limits.inflightInstancesMax, 'promiseRecordsMax < inflightInstancesMax');
   assert(limits.promiseBytesMax >= limits.batchBytesMax && limits.fetchBytesMax >= limits.batchBytesMax, 'a page must hold one batch');
   assert(limits.commitNoticeInstancesMax >= limits.inflightInstancesMax, 'commitNoticeInstancesMax < window');

@@ -71,6 +71,15 @@ export type NodeConfig = z.infer<typeof nodeConfigSchema>;
  */
 const heartbeatTicksIdle = 20;
 
+/**
+ * A commit notice waits up to a tick (10 ms) for the next accept to carry it (commitNoticeDelayTicks).
+ * With one append at a time, each append's notice then reaches the followers in the next append's
+ * accept, and they handle both in one wake-up and one write: in interleaved pairs of 3,000
+ * synchronous appends, p50 2.12, 2.91, 2.24, 2.38 ms against 5.12, 2.98, 2.82, 2.72 without.
+ * Followers, and the live tail they publish, learn an append that nothing follows up to a tick later.
+ */
+const commitNoticeDelayTicks = 1;
+
 /** The Multi-Paxos limits a replica runs with, from its config (the rest are the core's defaults). */
 export function paxosLimitsOf(config: Pick<NodeConfig, 'inflightInstancesMax' | 'batchEntriesMax' | 'batchBytesMax'>): Partial<PaxosLimits> {
   const window = config.inflightInstancesMax;
@@ -84,6 +93,7 @@ export function paxosLimitsOf(config: Pick<NodeConfig, 'inflightInstancesMax' | 
     batchEntriesMax: config.batchEntriesMax,
     batchBytesMax: config.batchBytesMax,
     heartbeatTicks: heartbeatTicksIdle,
+    commitNoticeDelayTicks,
   };
 }
 

@@ -149,6 +149,8 @@ export class Simulation {
     const paxosLimits = {
       inflightInstancesMax: this.random.int(1, 8), promiseRecordsMax: 8, fetchInstancesMax: 4, leaderSilenceTicksMin: 15, backoffTicksMax: 15,
       acceptAheadInstancesMax: 16, snapshotJoinInstancesMin: 20,
+      // From the seed, not the random stream, so every seed's run is otherwise what it was.
+      commitNoticeDelayTicks: Math.floor(options.seed / 2) % 3,
     };
     for (const id of this.peers) {
       const replica = new SimReplica(id, {

@@ -171,6 +171,34 @@ describe('MultiPaxos core', () => {
     assert.deepEqual(byInstance.get(3), [3], 'instance 3, announced once 3 was named: by 3 alone');
   });
 
+  it('with commitNoticeDelayTicks, a commit notice rides with the next accept, or leaves once the delay passed', () => {
+    const cluster = leaderOf(new TestCluster(3, { commitNoticeDelayTicks: 2 }));
+    const noticesNaming = (instance: number) =>
+      cluster.sent.filter((e) => e.to !== 1 && e.message.type === 'commit' && e.message.chosen.some((c) => c.instance === instance));
+    cluster.propose(1, [entry('a')]);
+    cluster.settle();
+    assert.equal(cluster.core(1).committedInstance, 1, 'the leader learned instance 1 and answered');
+    assert.equal(noticesNaming(1).length, 0, 'no notice for it yet');
+    assert.equal(cluster.core(2).committedInstance, 0);
+    // The next proposal's accepts and instance 1's notice leave in one Ready (one NATS message per
+    // peer; a broadcast includes the leader itself).
+    cluster.propose(1, [entry('b')]);
+    cluster.flush();
+    const ready = cluster.readies.at(-1)!;
+    assert.equal(ready.replica, 1);
+    const early = ready.ready.messagesEarly.map((e) => `${e.to}:${e.message.type}`);
+    assert.deepEqual(early.sort(), ['1:accept', '1:commit', '2:accept', '2:commit', '3:accept', '3:commit']);
+    cluster.settle();
+    assert.equal(cluster.core(2).committedInstance, 1, 'learned with the accept of instance 2');
+    assert.equal(noticesNaming(2).length, 0, 'instance 2 waits in turn');
+    cluster.tick(1);
+    assert.equal(noticesNaming(2).length, 0, 'one tick: still within the delay');
+    cluster.tick(1);
+    assert.equal(noticesNaming(2).length, 2, 'the delay passed: one notice to each follower');
+    assert.deepEqual([2, 3].map((id) => cluster.core(id).committedInstance), [2, 2]);
+    assert.deepEqual(assertLogsAgree(cluster), ['0:a', '1:b']);
+  });
+
   it('takes accepted replies in any order and releases batches in instance order', () => {
     const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4 }));
     for (let i = 0; i < 4; i++) cluster.propose(1, [entry(`e${i}`)]);
