@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ReplicaId } from '../log/ballot.js';
-import { type CommittedEntry, type Entry, type EntryResult, entryBytes } from '../log/types.js';
+import { type CommittedEntry, entryBytes } from '../log/types.js';
 import { BeforeHorizonError } from '../storage/BeforeHorizonError.js';
 import type { ReadReply, ReadRequest } from '../transport/clientSchemas.js';
 import {
@@ -19,45 +19,11 @@ import { appendEntriesCount } from '../transport/appendEntriesCount.js';
 import { PROTOCOL_VERSION } from '../transport/wire.js';
 import type { Counters } from './Counters.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
-import type { AppendFailure, PendingAppend } from './PendingAppend.js';
+import { type AppendAnswerer, type PendingAppend, RequestAppend } from './PendingAppend.js';
 import type { ReadBudget } from './ReadBudget.js';
 import { AppendAdmission } from './AppendAdmission.js';
 import { ReadWaiters } from './ReadWaiters.js';
 import { sendProblem } from './sendProblem.js';
-
-/** How a waiting append is answered: ClientEndpoint's respond, and its counters. */
-interface AppendAnswerer {
-  respond(msg: Msg, bytes: Uint8Array): boolean;
-  readonly counters: Counters;
-}
-
-/** An append request from the msgpack subject until its outcome answers it (once: see LogNode). */
-class ClientAppend implements PendingAppend {
-  readonly entries: readonly Entry[];
-  readonly bytes: number;
-  private readonly msg: Msg;
-  private readonly release: () => void;
-  private readonly answerer: AppendAnswerer;
-
-  constructor(options: { entries: readonly Entry[]; bytes: number; msg: Msg; release: () => void; answerer: AppendAnswerer }) {
-    this.entries = options.entries;
-    this.bytes = options.bytes;
-    this.msg = options.msg;
-    this.release = options.release;
-    this.answerer = options.answerer;
-  }
-
-  succeed(results: readonly EntryResult[]): void {
-    this.release();
-    this.answerer.respond(this.msg, encodeAppendReply({ v: PROTOCOL_VERSION, ok: true, results }));
-  }
-
-  fail(failure: AppendFailure): void {
-    this.release();
-    this.answerer.counters.add(`refused.${failure.code}`);
-    this.answerer.respond(this.msg, encodeAppendReply(errorReply(failure.code, failure.message, failure.leaderHint)));
-  }
-}
 
 export type ReadPage = (options: { from: number; entriesMax: number; bytesMax: number; key?: string }) => { entries: CommittedEntry[]; offsetNext: number };
 
@@ -111,7 +77,13 @@ export class ClientEndpoint {
 
   constructor(private readonly options: ClientEndpointOptions) {
     this.appends = new LeaderSubscription({ nc: options.nc, subject: appendSubject(options.log), log: options.log, onMessage: (msg) => this.onAppend(msg) });
-    this.answerer = { respond: (msg, bytes) => this.respond(msg, bytes), counters: options.counters };
+    this.answerer = {
+      succeeded: (msg, results) => this.respond(msg, encodeAppendReply({ v: PROTOCOL_VERSION, ok: true, results })),
+      failed: (msg, failure) => {
+        this.options.counters.add(`refused.${failure.code}`);
+        this.respond(msg, encodeAppendReply(errorReply(failure.code, failure.message, failure.leaderHint)));
+      },
+    };
   }
 
   start(): void {
@@ -152,7 +124,7 @@ export class ClientEndpoint {
 
   // No named closures on a per-request path: run through tsx (esbuild's keepNames), each costs a
   // defineProperty call (__name) every time it is created. A closure in an object literal is
-  // named after its property: an append waits as a ClientAppend, whose methods are on its class.
+  // named after its property: an append waits as a RequestAppend, whose methods are on its class.
   private onAppend(msg: Msg): void {
     // A flood is refused before it is decoded, for the cost of a reply: by its size and by the
     // entry count its array header gives (a request of tiny entries takes far more memory decoded).
@@ -176,7 +148,7 @@ export class ClientEndpoint {
     }
     let bytes = 0;
     for (const entry of decoded.request.entries) bytes += entryBytes(entry);
-    this.options.onAppend(new ClientAppend({ entries: decoded.request.entries, bytes, msg, release, answerer: this.answerer }));
+    this.options.onAppend(new RequestAppend({ entries: decoded.request.entries, bytes, msg, release, answerer: this.answerer }));
   }
 
   private onRead(error: Error | null, msg: Msg): void {

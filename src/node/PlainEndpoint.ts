@@ -11,7 +11,7 @@ import { AppendAdmission } from './AppendAdmission.js';
 import type { EndpointOptions, ReadPage } from './ClientEndpoint.js';
 import { plainReplayEntryUnits, readBudgetRefusal, readBytesMax, readEntriesMax, readWaitersRefusal } from './ClientEndpoint.js';
 import { LeaderSubscription } from './LeaderSubscription.js';
-import type { AppendFailure, PendingAppend } from './PendingAppend.js';
+import { type AppendAnswerer, type AppendFailure, RequestAppend } from './PendingAppend.js';
 import { sendProblem } from './sendProblem.js';
 import { TailPublisher } from './TailPublisher.js';
 
@@ -52,39 +52,6 @@ function headerText(message: string): string {
   return message.replace(/[\r\n]+/g, ' ');
 }
 
-/** How a waiting plain append is answered (PlainEndpoint's answerResult and answerError). */
-interface PlainAnswerer {
-  result(msg: Msg, result: EntryResult | undefined): void;
-  error(msg: Msg, failure: AppendFailure): void;
-}
-
-/** A plain append until its outcome answers it: a class, not closures (see ClientEndpoint.onAppend). */
-class PlainAppend implements PendingAppend {
-  readonly entries: readonly Entry[];
-  readonly bytes: number;
-  private readonly msg: Msg;
-  private readonly release: () => void;
-  private readonly answerer: PlainAnswerer;
-
-  constructor(options: { entry: Entry; msg: Msg; release: () => void; answerer: PlainAnswerer }) {
-    this.entries = [options.entry];
-    this.bytes = entryBytes(options.entry);
-    this.msg = options.msg;
-    this.release = options.release;
-    this.answerer = options.answerer;
-  }
-
-  succeed(results: readonly EntryResult[]): void {
-    this.release();
-    this.answerer.result(this.msg, results[0]);
-  }
-
-  fail(failure: AppendFailure): void {
-    this.release();
-    this.answerer.error(this.msg, failure);
-  }
-}
-
 /**
  * paxlog for any NATS client, without paxlog's code or msgpack: appends are plain requests whose
  * body is the entry and whose headers carry id, key and expected offset; replay answers with one
@@ -96,10 +63,10 @@ export class PlainEndpoint {
   private readonly publishes: LeaderSubscription;
   private readonly tail: TailPublisher;
 
-  private readonly answerer: PlainAnswerer;
+  private readonly answerer: AppendAnswerer;
 
   constructor(private readonly options: PlainEndpointOptions) {
-    this.answerer = { result: (msg, result) => this.answerResult(msg, result), error: (msg, failure) => this.answerError(msg, failure) };
+    this.answerer = { succeeded: (msg, results) => this.answerResult(msg, results[0]), failed: (msg, failure) => this.answerError(msg, failure) };
     this.publishes = new LeaderSubscription({ nc: options.nc, subject: publishSubject(options.log), log: options.log, onMessage: (msg) => this.onPublish(msg) });
     this.tail = new TailPublisher({
       publish: (entries) => this.publishEntries(entries, (key) => entriesSubject(this.options.log, key)),
@@ -138,7 +105,7 @@ export class PlainEndpoint {
       this.answerError(msg, { code: 'overloaded', message: this.options.appendAdmission.refusal, leaderHint: null });
       return;
     }
-    this.options.onAppend(new PlainAppend({ entry: parsed, msg, release, answerer: this.answerer }));
+    this.options.onAppend(new RequestAppend({ entries: [parsed], bytes: entryBytes(parsed), msg, release, answerer: this.answerer }));
   }
 
   /** Answers a committed plain append: its offset in a header and a JSON body, or its conflict. */
