@@ -17,18 +17,11 @@ import { PROTOCOL_VERSION } from '../transport/wire.js';
 import { ConflictError, errorFor, NoLeaderError, PaxlogError, TimeoutError } from './errors.js';
 import { Producer, type ProducerOptions } from './Producer.js';
 import { RequestMux } from './RequestMux.js';
+import { EntryIterator, type StreamEntry, streamEntryOf } from './EntryIterator.js';
+
+export type { StreamEntry } from './EntryIterator.js';
 
 export { ConflictError, NoLeaderError, PaxlogError, PayloadTooLargeError, RequestError, RetentionError, TimeoutError } from './errors.js';
-
-/** A committed entry as a stream delivers it. */
-export interface StreamEntry {
-  readonly offset: number;
-  readonly key: string | undefined;
-  readonly id: string | undefined;
-  readonly data: Uint8Array;
-  /** The leader's clock when the entry's batch was proposed, made non-decreasing along the log. */
-  readonly timestamp: number;
-}
 
 /** The most pages a stream asks ahead, whatever its options say. */
 const pagesAheadLimit = 8;
@@ -185,7 +178,12 @@ export class PaxlogClient {
    * checked on every page: never a gap, never a duplicate. Reads retry through leader changes,
    * reconnects and replica restarts. `break` releases everything.
    */
-  async *entries(options: StreamOptions): AsyncGenerator<StreamEntry> {
+  entries(options: StreamOptions): AsyncGenerator<StreamEntry, void, undefined> {
+    return new EntryIterator(this.pages(options));
+  }
+
+  /** entries() a page at a time (what a read answered, after its offsets were checked). */
+  private async *pages(options: StreamOptions): AsyncGenerator<readonly CommittedEntry[], void, undefined> {
     const limit = options.pageEntriesMax ?? 4_096;
     const waitMs = options.waitMs ?? 5_000;
     const aheadMax = options.key === undefined ? Math.max(1, Math.min(pagesAheadLimit, options.pagesAheadMax ?? pagesAheadDefault)) : 1;
@@ -221,7 +219,7 @@ export class PaxlogClient {
       // Ask ahead while replaying (a page cut short by a bound); a live tail's small pages ask one at a time.
       const replaying = page.entries.length >= Math.min(limit, replayPageEntriesMin);
       this.askAhead({ ahead, aheadMax: replaying ? aheadMax : 1, from: next, stride: Math.max(1, page.entries.length), ask, waitMs });
-      for (const entry of page.entries) yield { offset: entry.offset, key: entry.key, id: entry.id, data: entry.data, timestamp: entry.timestampMs };
+      if (page.entries.length > 0) yield page.entries;
     }
   }
 
@@ -245,18 +243,23 @@ export class PaxlogClient {
   /** `entries()` as an RxJS Observable; unsubscribing stops the reads. */
   stream(options: StreamOptions): Observable<StreamEntry> {
     return new Observable<StreamEntry>((subscriber) => {
-      const iterator = this.entries(options);
+      const pages = this.pages(options);
       let stopped = false;
       void (async () => {
         try {
-          for (let item = await iterator.next(); !item.done && !stopped; item = await iterator.next()) subscriber.next(item.value);
+          for (let item = await pages.next(); !item.done && !stopped; item = await pages.next()) {
+            for (const entry of item.value) {
+              if (stopped) break;
+              subscriber.next(streamEntryOf(entry));
+            }
+          }
         } catch (error) {
           if (!stopped) subscriber.error(error);
         }
       })();
       return () => {
         stopped = true;
-        void iterator.return(undefined);
+        void pages.return(undefined);
       };
     });
   }
