@@ -62,7 +62,6 @@ export class PlainEndpoint {
   private readonly subscriptions: Subscription[] = [];
   private readonly publishes: LeaderSubscription;
   private readonly tail: TailPublisher;
-
   private readonly answerer: AppendAnswerer;
 
   constructor(private readonly options: PlainEndpointOptions) {
@@ -84,7 +83,6 @@ export class PlainEndpoint {
   serve(serving: boolean): void {
     this.publishes.set(serving);
   }
-
 
   /**
    * Each entry of a batch the core marked for the live tail (the leader named this replica when

@@ -1,5 +1,5 @@
 import { assert } from '../log/assert.js';
-import type { Value } from '../log/types.js';
+import { utf8Bytes, type Value } from '../log/types.js';
 
 /**
  * The stored form of a value (valueCodec.ts), written byte by byte: the same bytes as
@@ -62,14 +62,8 @@ function stringHeaderBytes(length: number): number {
 
 function optionalStringBytes(text: string | undefined): number {
   if (text === undefined) return 1;
-  const length = utf8Length(text);
+  const length = utf8Bytes(text);
   return stringHeaderBytes(length) + length;
-}
-
-/** UTF-8 bytes of `text`: its length when it is ASCII. */
-function utf8Length(text: string): number {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return Buffer.byteLength(text, 'utf8');
-  return text.length;
 }
 
 class ByteWriter {
@@ -121,7 +115,7 @@ class ByteWriter {
       this.byte(0xc0);
       return;
     }
-    const length = utf8Length(text);
+    const length = utf8Bytes(text);
     if (length < 32) this.byte(0xa0 + length);
     else if (length < 0x100) this.head(0xd9, length, 1);
     else if (length < 0x10000) this.head(0xda, length, 2);

@@ -267,10 +267,9 @@ const committedEntriesSchema = z.custom<CommittedEntry[]>((input) => {
   if (!Array.isArray(input) || input.length > wireLimits.entriesMax) return false;
   for (const entry of input) if (committedEntryProblem(entry) !== null) return false;
   return true;
-}, { message: 'entries must be a list of committed entries { offset, data: bin, id?, key?, timestampMs }' })
-  // Views into the reply: decodeReadReply decodes a plain Uint8Array view of it, so data are plain
-  // Uint8Arrays whatever buffer type the reply arrived in, with no object or view made per entry.
-  .transform((entries): CommittedEntry[] => entries);
+}, { message: 'entries must be a list of committed entries { offset, data: bin, id?, key?, timestampMs }' });
+// Entry data stay views into the reply: decodeReadReply decodes a plain Uint8Array view of it, so
+// they are plain Uint8Arrays whatever buffer type the reply arrived in, with no object made per entry.
 
 export const readReplySchema = z.discriminatedUnion('ok', [
   z.strictObject({ v, ok: z.literal(true), entries: committedEntriesSchema, offsetNext: countSchema }),

@@ -1,5 +1,6 @@
 import { type MsgHdrs, MsgHdrsImpl, type NatsConnection } from '@nats-io/transport-node';
 import { assert } from '../log/assert.js';
+import { utf8Bytes } from '../log/types.js';
 import { plainHeaders as H } from './plainHeaders.js';
 
 /**
@@ -237,5 +238,5 @@ function textBytes(text: string, forbidden: (code: number) => boolean): number {
     if (forbidden(code)) return -1;
     if (code >= 0x80) ascii = false;
   }
-  return ascii ? text.length : Buffer.byteLength(text, 'utf8');
+  return ascii ? text.length : utf8Bytes(text);
 }
