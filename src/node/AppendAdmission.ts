@@ -7,11 +7,12 @@ import { assert } from '../log/assert.js';
 export const pendingEntryBytes = 256;
 
 /**
- * The memory of the appends one log's replica holds at once, from decoding until they are
+ * The memory of the appends one log's replica holds at once, from their arrival until they are
  * answered, kept within `bytesMax`: each append counts its request's bytes or pendingEntryBytes a
- * entry, whichever is more. A flood is refused as overloaded: before decoding when even its wire
- * bytes do not fit (for the cost of a reply), else once decoded. A request alone is always
- * admitted, so no single append is refused for its size here.
+ * entry, whichever is more (the msgpack endpoint counts entries by the request's array header,
+ * never fewer than the decode finds). A flood is refused as overloaded before it is decoded, for
+ * the cost of a reply. A request alone is always admitted, so no single append is refused for its
+ * size here.
  */
 export class AppendAdmission {
   private bytesHeld = 0;
@@ -34,7 +35,7 @@ export class AppendAdmission {
     return `${Math.floor(this.bytesMax / 2 ** 20)} MiB of appends are already waiting here; try again shortly`;
   }
 
-  /** Whether `bytes` more would fit now (checked before decoding; takes nothing). */
+  /** Whether `bytes` more would fit now (takes nothing). */
   hasRoom(bytes: number): boolean {
     return this.bytesHeld === 0 || this.bytesHeld + bytes <= this.bytesMax;
   }

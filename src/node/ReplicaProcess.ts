@@ -9,6 +9,15 @@ import { LogNode } from './LogNode.js';
 /** How long one try at the first NATS connection may take, and the pause before the next. */
 const natsConnectTimeoutMs = 5_000;
 const natsConnectRetryMs = 1_000;
+/**
+ * How often each connection PINGs its server; nats.js calls the connection stale, drops it and
+ * reconnects after two PINGs go unanswered on top of the one in flight. The peers connection
+ * carries the lease, so a dead server must show there within seconds. The clients connection may
+ * have megabytes of requests queued ahead of its PONG under a flood (nats-server holds up to
+ * max_pending, 64 MiB, for it), and a drop loses them all unanswered: at 2 s it dropped a leader
+ * reading a burst of large appends, and about 1,000 of 1,500 requests never got a reply.
+ */
+const pingIntervalMs = { peers: 2_000, clients: 20_000 } as const;
 
 /**
  * One replica process: two NATS connections (one for clients, one for the other replicas, so
@@ -67,7 +76,7 @@ export class ReplicaProcess {
           timeout: natsConnectTimeoutMs,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 100,
-          pingInterval: 2_000,
+          pingInterval: pingIntervalMs[purpose],
           noAsyncTraces: true,
         });
       } catch (error) {
