@@ -6,11 +6,12 @@ import { assert } from '../log/assert.js';
  * taken at once, so a lone append waits for nothing; past it, the rest wait for the next turn.
  *
  * nats.js hands a replica every message of a socket read in one go (libuv reads up to 2 MiB a
- * poll). Decoded there, a burst of large appends held the event loop for hundreds of ms: no tick,
- * lease message or socket read ran meanwhile, the lease lapsed, and nats-server cut the leader's
- * connection once its write deadline passed with requests unread, which then went unanswered.
- * Taken a budget a turn, the socket keeps being read, and what admission refuses is refused for
- * the cost of a reply. The queue itself is bounded by admission (AppendAdmission).
+ * poll). Decoded there, a burst of large appends was read no faster than it was decoded: no tick,
+ * lease message or socket read ran meanwhile, admission never filled, and with megabytes waiting
+ * in nats-server the leader's connection was dropped (nats.js: stale, nats-server: past its write
+ * deadline), its unread requests never answered. Taken a budget a turn, the socket keeps being
+ * read, and what admission refuses is refused for the cost of a reply. The queue itself is
+ * bounded by admission (AppendAdmission).
  */
 export class AppendIntake<T> {
   private readonly queue: Array<{ item: T; cost: number } | undefined> = [];
