@@ -92,7 +92,6 @@ export class ClientEndpoint {
   private readonly waiters = new ReadWaiters(readWaitersMax);
   private readonly answerer: AppendAnswerer;
   private readonly intake: AppendIntake<AdmittedAppend>;
-  private serving = false;
 
   constructor(private readonly options: ClientEndpointOptions) {
     this.appends = new LeaderSubscription({ nc: options.nc, subject: appendSubject(options.log), log: options.log, onMessage: (msg) => this.onAppend(msg) });
@@ -126,7 +125,6 @@ export class ClientEndpoint {
 
   /** Takes appends only while serving, so a plain NATS request reaches the leader. */
   serve(serving: boolean): void {
-    this.serving = serving;
     this.appends.set(serving);
   }
 
@@ -154,7 +152,7 @@ export class ClientEndpoint {
    * named after its property: an append waits as a RequestAppend, whose methods are on its class.
    */
   private onAppend(msg: Msg): void {
-    if (!this.serving) {
+    if (!this.appends.serving) {
       this.replyNotLeader(msg);
       return;
     }
@@ -170,7 +168,7 @@ export class ClientEndpoint {
   /** An admitted append's turn: decoded and checked, it joins the batches to propose. */
   private takeAppend(admitted: AdmittedAppend): void {
     const { msg, release } = admitted;
-    if (!this.serving) {
+    if (!this.appends.serving) {
       release();
       this.replyNotLeader(msg);
       return;

@@ -11,6 +11,11 @@ export class LeaderSubscription {
     private readonly options: { nc: NatsConnection; subject: string; log: string; onMessage: (msg: Msg) => void },
   ) {}
 
+  /** Whether this replica serves now: the last set() was true. */
+  get serving(): boolean {
+    return this.subscription !== null;
+  }
+
   set(serving: boolean): void {
     if (serving && this.subscription === null) {
       this.subscription = this.options.nc.subscribe(this.options.subject, {
