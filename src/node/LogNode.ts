@@ -32,9 +32,21 @@ import type { PendingAppend } from './PendingAppend.js';
 import { PlainEndpoint } from './PlainEndpoint.js';
 import { ReadBudget } from './ReadBudget.js';
 import { sendProblem } from './sendProblem.js';
+import { takeTurn } from './takeTurn.js';
 
 /** Consensus messages one loop turn steps at most, so lease traffic and ticks are never far behind. */
 const messagesPerTurnMax = 256;
+/**
+ * Entries of the values those messages carry (accepts, log transfer, promise pages) that one turn
+ * steps at most, past its first message; the rest wait, in order, for the next turn. Under a burst
+ * of large appends a replica stepped 15 accepts of 4,096 entries at once, with their chosen marks,
+ * and the leader read its socket no faster than it committed until nats-server cut it with the
+ * requests unanswered (6 bursts of 9). With the bound the leader's own looped-back accepts wait
+ * too, its window fills, and what it cannot take is refused as it is read (9 of 9 answered:
+ * docs/BENCHMARKS.md, "Overload: a burst of large appends"). A producer's accepts (about 1,700
+ * entries of 100 bytes) fit ten to a turn.
+ */
+const entriesPerTurnMax = 16_384;
 
 export interface LogNodeOptions {
   readonly log: string;
@@ -257,7 +269,7 @@ export class LogNode {
     // backlog. Then a bounded slice of the rest, each after the ticks that were due when it
     // arrived, so a loop that fell behind does not time out rounds whose answers are already here.
     for (const { message } of this.leaseInbox.splice(0)) replica.step(message);
-    const turn = this.inbox.splice(0, messagesPerTurnMax);
+    const turn = takeTurn(this.inbox, { itemsMax: messagesPerTurnMax, entriesMax: entriesPerTurnMax, entries: ({ message }) => messageEntries(message) });
     for (const { message, atMs } of turn) {
       this.tickUntil(replica, atMs);
       replica.step(message);
@@ -563,3 +575,16 @@ export class LogNode {
   }
 }
 
+/** The entries of the values a message carries: what stepping and writing it costs, roughly. */
+function messageEntries(message: ReplicaMessage): number {
+  switch (message.type) {
+    case 'accept':
+      return message.value.entries.length;
+    case 'fetched':
+      return message.values.reduce((sum, { value }) => sum + value.entries.length, 0);
+    case 'promise':
+      return message.records.reduce((sum, { value }) => sum + value.entries.length, 0);
+    default:
+      return 0;
+  }
+}
