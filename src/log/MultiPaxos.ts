@@ -353,7 +353,10 @@ export class MultiPaxos {
     const outcome = this.acceptor.onAccept(message, this.learner.committedInstance);
     if (outcome === 'rejected') return;
     this.heardLeader(message.from, message.ballot);
-    if (outcome === 'chosen') this.sendChosen(message.from, message.instance);
+    // A late accept for an instance already chosen: its sender missed the choice, so send it the
+    // chosen values. Not to itself: a leader's own accept, looped back behind a backlog in its
+    // inbox, often arrives after its followers chose the instance, and the values are its own.
+    if (outcome === 'chosen' && message.from !== this.id) this.sendChosen(message.from, message.instance);
     if (outcome === 'ahead') this.maybeFetch(message.from, message.instance);
   }
 

@@ -55,6 +55,29 @@ describe('MultiPaxos core', () => {
     assert.equal(assertLogsAgree(cluster).length, 50);
   });
 
+  it("a leader's own accept, stepped after its followers chose the instance, sends it nothing; another sender's late accept gets the chosen value", () => {
+    const cluster = leaderOf(new TestCluster(3));
+    cluster.propose(1, [entry('a')]);
+    const queued = cluster.takeQueued();
+    const own = queued.find((q) => q.envelope.to === 1 && q.envelope.message.type === 'accept');
+    assert.ok(own, 'the leader sends its own acceptor the accept too');
+    // The leader's own accept waits (a backlog in its inbox); the followers accept and answer.
+    for (const q of queued) if (q !== own) cluster.deliver(q.envelope);
+    for (const q of cluster.takeQueued()) cluster.deliver(q.envelope);
+    assert.equal(cluster.core(1).committedInstance, 1, 'chosen by the two followers');
+    cluster.takeQueued();
+    cluster.deliver(own.envelope);
+    const fetched = (queue: ReturnType<TestCluster['takeQueued']>) => queue.filter((q) => q.envelope.message.type === 'fetched');
+    assert.deepEqual(fetched(cluster.takeQueued()), [], 'no values sent back to itself');
+    // The same late accept from replica 2 (its ballot is the leader's, as a retransmission carries).
+    cluster.deliver({ to: 1, message: { ...own.envelope.message, from: 2 } as Envelope['message'] });
+    const toTwo = fetched(cluster.takeQueued());
+    assert.equal(toTwo.length, 1);
+    assert.equal(toTwo[0]!.envelope.to, 2);
+    assert.deepEqual((toTwo[0]!.envelope.message as { values: Array<{ instance: number }> }).values.map((v) => v.instance), [1]);
+    assert.equal(assertLogsAgree(cluster).length, 1);
+  });
+
   it('pipelines: accepts for a whole window leave before the first instance is chosen', () => {
     const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4 }));
     for (let i = 0; i < 6; i++) cluster.propose(1, [entry(`e${i}`)]);
