@@ -74,7 +74,9 @@ describe('MultiPaxos core', () => {
     const toTwo = fetched(cluster.takeQueued());
     assert.equal(toTwo.length, 1);
     assert.equal(toTwo[0]!.envelope.to, 2);
-    assert.deepEqual((toTwo[0]!.envelope.message as { values: Array<{ instance: number }> }).values.map((v) => v.instance), [1]);
+    const answer = toTwo[0]!.envelope.message;
+    assert.ok(answer.type === 'fetched');
+    assert.deepEqual(answer.values.map((v) => v.instance), [1]);
     assert.equal(assertLogsAgree(cluster).length, 1);
   });
 
