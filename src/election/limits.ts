@@ -20,10 +20,17 @@ export interface LeaseLimits {
   readonly gatherTicks: number;
 }
 
+/**
+ * `roundTicks` is 55 (550 ms): under a burst of large appends a renewal round (four hops, each
+ * waiting out a turn of a busy replica's loop) took 390-500 ms, and at 40 every round of a
+ * renewal timed out and the holder lapsed in 3 of 6 bursts; at 55, in none of 6
+ * (docs/BENCHMARKS.md, "Overload: a burst of large appends"). Two such rounds still fit in the
+ * renewal's 119 ticks.
+ */
 export const leaseLimitsDefault: LeaseLimits = Object.freeze({
   leaseTicks: 200,
   driftRatioMax: 0.05,
-  roundTicks: 40,
+  roundTicks: 55,
   backoffTicksMax: 20,
   gatherTicks: 3,
 });
