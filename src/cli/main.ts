@@ -5,7 +5,7 @@ import { natsAccessFlagTable, natsFailureLine, natsUrlOf } from './args.js';
 import { devCommand, devUsage } from './devCommand.js';
 import { demoCommand, demoUsage } from './demoCommand.js';
 import { appendCommand, logCommandsUsage, readCommand, tailCommand } from './logCommands.js';
-import { nodeCommand, nodeUsage } from './nodeCommand.js';
+import { nodeCommand, nodeFlagTable, nodeUsage } from './nodeCommand.js';
 import { statusCommand, statusUsage } from './statusCommand.js';
 
 const usage = `paxlog: a replicated log on Multi-Paxos and NATS
@@ -21,14 +21,12 @@ ${logCommandsUsage}
 ${demoUsage}
 `;
 
+/** Every flag that takes a value: the node's (its table), the other commands', and NATS access. */
 const flagNames = [
-  'id', 'peers', 'logs', 'data', 'nats', 'tick-ms', 'lease-ticks', 'log-level', 'config', 'log',
-  'message-bytes-max', 'linger-ms', 'inflight-instances-max', 'batch-entries-max',
-  'retain-entries-max', 'retain-bytes-max', 'retain-age-ms-max', 'snapshots-keep-max',
-  'read-entries-per-second-max', 'appends-pending-bytes-max', 'cache-bytes-max',
-  'key', 'from', 'limit', 'expected-offset',
+  ...nodeFlagTable.map((row) => row.flag),
+  'config', 'log', 'key', 'from', 'limit', 'expected-offset',
   ...natsAccessFlagTable.map((row) => row.flag),
-] as const;
+];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

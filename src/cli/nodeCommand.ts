@@ -15,25 +15,45 @@ Runs one replica process. Flags override the JSON config file; every field is va
 a token (nats://token@host) in it is used, and never logged. Put secrets in the config file
 (natsUrl, natsCredsFile, ...) rather than on the command line, where other users can see them.`;
 
+const text = (value: string): string => value;
+
+/**
+ * Every `paxlog node` flag that sets a config field, and how its text becomes the field's value
+ * (`nodeConfigLoad` then checks it). `--config` names the file, and natsAccessFlagTable adds the
+ * NATS credential and TLS flags. main.ts declares these flags to the argument parser from here.
+ */
+export const nodeFlagTable: ReadonlyArray<{ readonly flag: string; readonly field: string; readonly parse: (value: string) => unknown }> = [
+  { flag: 'id', field: 'id', parse: Number },
+  { flag: 'peers', field: 'peers', parse: intList },
+  { flag: 'logs', field: 'logs', parse: textList },
+  { flag: 'data', field: 'dataDir', parse: text },
+  { flag: 'nats', field: 'natsUrl', parse: text },
+  { flag: 'tick-ms', field: 'tickMs', parse: Number },
+  { flag: 'lease-ticks', field: 'leaseTicks', parse: Number },
+  { flag: 'log-level', field: 'logLevel', parse: text },
+  { flag: 'message-bytes-max', field: 'messageBytesMax', parse: Number },
+  { flag: 'linger-ms', field: 'lingerMs', parse: Number },
+  { flag: 'inflight-instances-max', field: 'inflightInstancesMax', parse: Number },
+  { flag: 'batch-entries-max', field: 'batchEntriesMax', parse: Number },
+  { flag: 'retain-entries-max', field: 'retainEntriesMax', parse: Number },
+  { flag: 'retain-bytes-max', field: 'retainBytesMax', parse: Number },
+  { flag: 'retain-age-ms-max', field: 'retainAgeMsMax', parse: Number },
+  { flag: 'snapshots-keep-max', field: 'snapshotsKeepMax', parse: Number },
+  { flag: 'read-entries-per-second-max', field: 'readEntriesPerSecondMax', parse: Number },
+  { flag: 'appends-pending-bytes-max', field: 'appendsPendingBytesMax', parse: Number },
+  { flag: 'cache-bytes-max', field: 'cacheBytesMax', parse: Number },
+];
+
 /** `paxlog node`: one replica process, until SIGTERM or SIGINT. */
 export async function nodeCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   let config;
   try {
     const flags: Record<string, unknown> = {};
-    if (typeof values['id'] === 'string') flags['id'] = Number(values['id']);
-    if (typeof values['peers'] === 'string') flags['peers'] = intList(values['peers']);
-    if (typeof values['logs'] === 'string') flags['logs'] = textList(values['logs']);
-    if (typeof values['data'] === 'string') flags['dataDir'] = values['data'];
-    if (typeof values['nats'] === 'string') flags['natsUrl'] = values['nats'];
+    for (const { flag, field, parse } of nodeFlagTable) {
+      const value = values[flag];
+      if (typeof value === 'string') flags[field] = parse(value);
+    }
     for (const { flag, config: field } of natsAccessFlagTable) if (typeof values[flag] === 'string') flags[field] = values[flag];
-    if (typeof values['tick-ms'] === 'string') flags['tickMs'] = Number(values['tick-ms']);
-    if (typeof values['lease-ticks'] === 'string') flags['leaseTicks'] = Number(values['lease-ticks']);
-    if (typeof values['log-level'] === 'string') flags['logLevel'] = values['log-level'];
-    const numeric: Array<[string, string]> = [['message-bytes-max', 'messageBytesMax'], ['linger-ms', 'lingerMs'], ['inflight-instances-max', 'inflightInstancesMax'], ['batch-entries-max', 'batchEntriesMax'],
-      ['retain-entries-max', 'retainEntriesMax'], ['retain-bytes-max', 'retainBytesMax'], ['retain-age-ms-max', 'retainAgeMsMax'],
-      ['snapshots-keep-max', 'snapshotsKeepMax'], ['read-entries-per-second-max', 'readEntriesPerSecondMax'],
-      ['appends-pending-bytes-max', 'appendsPendingBytesMax'], ['cache-bytes-max', 'cacheBytesMax']];
-    for (const [flag, field] of numeric) if (typeof values[flag] === 'string') flags[field] = Number(values[flag]);
     config = nodeConfigLoad({ file: typeof values['config'] === 'string' ? values['config'] : undefined, flags });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { leaseLimitsDefault, leaseTiming } from '../../src/election/limits.js';
 import { paxosLimitsCheck, paxosLimitsDefault } from '../../src/log/limits.js';
-import { ConfigError, leaseLimitsOf, leaseTicksMin, natsAccessOf, nodeConfigLoad, nodeConfigParse, paxosLimitsOf, retentionOf } from '../../src/node/config.js';
+import { nodeFlagTable } from '../../src/cli/nodeCommand.js';
+import { ConfigError, leaseLimitsOf, leaseTicksMin, natsAccessOf, nodeConfigLoad, nodeConfigParse, nodeConfigSchema, paxosLimitsOf, retentionOf } from '../../src/node/config.js';
 
 const example = fileURLToPath(new URL('../../examples/production/replica-1.json', import.meta.url));
 
@@ -23,6 +24,16 @@ describe('replica config', () => {
     assert.equal(config.logLevel, 'warn');
     assert.deepEqual([config.tickMs, config.leaseTicks, config.lingerMs, config.inflightInstancesMax], [10, 200, 0, 32], 'the defaults docs/OPERATIONS.md lists');
     assert.deepEqual([config.readEntriesPerSecondMax, config.appendsPendingBytesMax, config.cacheBytesMax], [150_000, 64 << 20, 64 << 20], 'the client-work budgets it lists');
+  });
+
+  it('every paxlog node flag sets a config field, once, from its text', () => {
+    const fields = Object.keys(nodeConfigSchema.shape);
+    for (const { flag, field } of nodeFlagTable) assert.ok(fields.includes(field), `--${flag} sets ${field}, which the config does not have`);
+    assert.equal(new Set(nodeFlagTable.map((row) => row.field)).size, nodeFlagTable.length, 'no two flags set one field');
+    const text: Record<string, string> = { id: '2', peers: '1,2,3', logs: 'a,b', data: '/tmp/x', nats: 'nats://127.0.0.1:4222', 'lease-ticks': '300', 'log-level': 'debug', 'retain-entries-max': '1000' };
+    const flags = Object.fromEntries(nodeFlagTable.filter((row) => text[row.flag] !== undefined).map((row) => [row.field, row.parse(text[row.flag]!)]));
+    const config = nodeConfigLoad({ file: undefined, flags });
+    assert.deepEqual([config.id, config.peers, config.logs, config.dataDir, config.leaseTicks, config.logLevel, retentionOf(config)], [2, [1, 2, 3], ['a', 'b'], '/tmp/x', 300, 'debug', { entriesMax: 1000 }]);
   });
 
   it('takes the client-work budgets from flags, and refuses one out of range by name', () => {
