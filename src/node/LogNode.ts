@@ -44,7 +44,7 @@ const messagesPerTurnMax = 256;
  * requests unanswered (6 bursts of 9). With the bound the leader's own looped-back accepts wait
  * too, its window fills, and what it cannot take is refused as it is read (9 of 9 answered:
  * docs/BENCHMARKS.md, "Overload: a burst of large appends"). A producer's accepts (about 1,700
- * entries of 100 bytes) fit ten to a turn.
+ * entries of 100 bytes) fit nine to a turn.
  */
 const entriesPerTurnMax = 16_384;
 
