@@ -159,6 +159,8 @@ export class PaxlogClient {
       limit: options.limit,
       ...(options.key === undefined ? {} : { key: options.key }),
       ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+      // Entries in their stored form: the replica copies them out as they are (docs/PROTOCOL.md).
+      packed: true,
     };
     const timeout = options.timeoutMs ?? (options.waitMs ?? 0) + 5_000;
     const msg = await this.requests.request(subject, encodeReadRequest(request), { timeoutMs: timeout });

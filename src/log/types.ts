@@ -75,6 +75,17 @@ export interface CommittedEntry {
 }
 
 /**
+ * Committed entries at consecutive offsets from one batch, in their stored form: `count` entry
+ * tuples laid end to end in `tuples` (src/transport/entryTuples.ts), at offsets from `offsetFirst`.
+ */
+export interface PackedSegment {
+  readonly offsetFirst: number;
+  readonly timestampMs: number;
+  readonly count: number;
+  readonly tuples: Uint8Array;
+}
+
+/**
  * The one way to make a committed entry (the learner's, and a stored batch's read back), so both
  * have one shape: an absent id or key (undefined, or null as stored) is left out.
  */

@@ -1,8 +1,8 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ReplicaId } from '../log/ballot.js';
-import { type CommittedEntry, entryBytes } from '../log/types.js';
+import { type CommittedEntry, entryBytes, type PackedSegment } from '../log/types.js';
 import { BeforeHorizonError } from '../storage/BeforeHorizonError.js';
-import type { ReadReply, ReadRequest } from '../transport/clientSchemas.js';
+import type { ReadReplyWire, ReadRequest } from '../transport/clientSchemas.js';
 import {
   decodeAppendRequest,
   decodeReadRequest,
@@ -27,6 +27,8 @@ import { ReadWaiters } from './ReadWaiters.js';
 import { sendProblem } from './sendProblem.js';
 
 export type ReadPage = (options: { from: number; entriesMax: number; bytesMax: number; key?: string }) => { entries: CommittedEntry[]; offsetNext: number };
+/** ReadPage's page in its stored form (SqliteLog.readPacked). */
+export type ReadPacked = (options: { from: number; entriesMax: number; bytesMax: number; key?: string }) => { segments: PackedSegment[]; count: number; offsetNext: number };
 
 /** What every client-facing endpoint of one log's replica is given. */
 export interface EndpointOptions {
@@ -45,6 +47,7 @@ export interface EndpointOptions {
 
 export interface ClientEndpointOptions extends EndpointOptions {
   readonly status: () => Record<string, unknown>;
+  readonly readPacked: ReadPacked;
 }
 
 /** Entries and bytes one read reply carries at most, whatever the request asks (under NATS's 1 MB). */
@@ -211,7 +214,7 @@ export class ClientEndpoint {
     }
     const reply = this.readReply(request);
     const waitMs = request.waitMs ?? 0;
-    if (!reply.ok || reply.entries.length > 0 || reply.offsetNext > request.from || waitMs === 0) {
+    if (!reply.ok || replyHoldsEntries(reply) || reply.offsetNext > request.from || waitMs === 0) {
       if (!reply.ok) this.options.counters.add(`refused.${reply.error.code}`);
       this.respond(msg, encodeReadReply(reply));
       return;
@@ -224,15 +227,24 @@ export class ClientEndpoint {
     }
   }
 
-  /** A page, or the retention error when `from` is below the horizon: never a silent partial page. */
-  private readReply(request: ReadRequest): ReadReply {
+  /**
+   * A page, or the retention error when `from` is below the horizon: never a silent partial page.
+   * A packed read gets the same entries in their stored form.
+   */
+  private readReply(request: ReadRequest): ReadReplyWire {
+    const bounds = {
+      from: request.from,
+      entriesMax: Math.min(request.limit, readEntriesMax),
+      bytesMax: readBytesMax,
+      ...(request.key === undefined ? {} : { key: request.key }),
+    };
     try {
-      const page = this.options.readPage({
-        from: request.from,
-        entriesMax: Math.min(request.limit, readEntriesMax),
-        bytesMax: readBytesMax,
-        ...(request.key === undefined ? {} : { key: request.key }),
-      });
+      if (request.packed === true) {
+        const { segments, count, offsetNext } = this.options.readPacked(bounds);
+        this.options.readBudget.spend(count);
+        return { v: PROTOCOL_VERSION, ok: true, packed: segments, offsetNext };
+      }
+      const page = this.options.readPage(bounds);
       this.options.readBudget.spend(page.entries.length);
       return { v: PROTOCOL_VERSION, ok: true, ...page };
     } catch (error) {
@@ -285,4 +297,8 @@ export class ClientEndpoint {
     this.waiters.drain();
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
+}
+
+function replyHoldsEntries(reply: ReadReplyWire & { ok: true }): boolean {
+  return 'packed' in reply ? reply.packed.length > 0 : reply.entries.length > 0;
 }

@@ -119,7 +119,7 @@ export class LogNode {
       readBudget: new ReadBudget({ unitsPerSecondMax: options.config.readEntriesPerSecondMax, nowMs: () => performance.now() }),
       appendAdmission: this.appendAdmission,
     };
-    this.client = new ClientEndpoint({ ...endpoint, status: () => this.status() });
+    this.client = new ClientEndpoint({ ...endpoint, status: () => this.status(), readPacked: (page) => this.requireStore().readPacked(page) });
     this.plain = new PlainEndpoint({ ...endpoint, park: (wait) => this.client.park(wait) });
     this.snapshotEndpoint = new SnapshotEndpoint({
       log: options.log,

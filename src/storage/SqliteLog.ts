@@ -5,14 +5,16 @@ import { assert, fail } from '../log/assert.js';
 import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
 import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
-import { type CommittedBatch, type CommittedEntry, committedEntryBytes, type HardState, type InstanceRecord, type LearnerState, type Value } from '../log/types.js';
+import { type CommittedBatch, type CommittedEntry, committedEntryBytes, type HardState, type InstanceRecord, type LearnerState, type PackedSegment, type Value } from '../log/types.js';
+import { tupleKey } from '../transport/entryTuples.js';
 import { retentionIsBounded, retentionKeepAll, type RetentionPolicy } from '../snapshot/RetentionPolicy.js';
 import { BatchCache, type DecodedBatch } from './BatchCache.js';
 import { batchChecksum, blobChecksum, checksumVerify, dedupChecksum, metaChecksum, recordChecksum } from './checksum.js';
 import { BeforeHorizonError } from './BeforeHorizonError.js';
 import { CorruptionError } from './CorruptionError.js';
 import { pragmasApply, schemaVersion, tablesCreate } from './schema.js';
-import { committedEntriesDecode, valueDecode, valueEncode } from './valueCodec.js';
+import { PackedPage } from './PackedPage.js';
+import { committedEntriesDecode, valueDecode, valueEncode, valueTupleStarts } from './valueCodec.js';
 
 /** The writes of one Ready (ReplicaReady fits): persisted together in one transaction. */
 export type PersistInput = Pick<Ready, 'hardState' | 'records' | 'committed' | 'mustSync'>;
@@ -67,6 +69,15 @@ interface RecordRow {
   readonly value_checksum: number;
   readonly checksum: number;
   readonly value: Buffer;
+}
+
+/** A page's bounds: from `from`, at most `entriesMax` entries and `bytesMax` bytes; with `key`, that key's only, scanning at most `scanMax` offsets. */
+export interface ReadPageOptions {
+  readonly from: number;
+  readonly entriesMax: number;
+  readonly bytesMax: number;
+  readonly key?: string;
+  readonly scanMax?: number;
 }
 
 interface BatchRow {
@@ -335,7 +346,7 @@ export class SqliteLog implements LogStoreReader {
    * as committedEntryBytes counts them (always at least one entry when any is there). With `key`, only that key's entries,
    * scanning at most `scanMax` offsets. `offsetNext` is where the next page starts.
    */
-  readPage(options: { from: number; entriesMax: number; bytesMax: number; key?: string; scanMax?: number }): { entries: CommittedEntry[]; offsetNext: number } {
+  readPage(options: ReadPageOptions): { entries: CommittedEntry[]; offsetNext: number } {
     assert(Number.isSafeInteger(options.from) && options.from >= 0, `readPage from ${options.from}`);
     assert(options.entriesMax >= 1 && options.bytesMax >= 1, 'readPage bounds');
     if (options.from < this.cursor.horizonOffset) throw new BeforeHorizonError({ from: options.from, offsetFirst: this.cursor.horizonOffset });
@@ -359,6 +370,64 @@ export class SqliteLog implements LogStoreReader {
     const last = entries[entries.length - 1];
     if (last !== undefined && (full || options.key === undefined)) return { entries, offsetNext: last.offset + 1 };
     return { entries, offsetNext: Math.max(options.from, Math.min(scanEnd, this.cursor.offsetNext)) };
+  }
+
+  /**
+   * readPage's entries in their stored form (a packed read: docs/PROTOCOL.md): the same entries and
+   * `offsetNext` for the same options, as segments of entry tuples copied out of the stored values
+   * with no entry decoded (only keys, with `key`). Bytes count the tuples and segment headers.
+   */
+  readPacked(options: ReadPageOptions): { segments: PackedSegment[]; count: number; offsetNext: number } {
+    assert(Number.isSafeInteger(options.from) && options.from >= 0, `readPacked from ${options.from}`);
+    if (options.from < this.cursor.horizonOffset) throw new BeforeHorizonError({ from: options.from, offsetFirst: this.cursor.horizonOffset });
+    const scanEnd = options.key === undefined ? Number.MAX_SAFE_INTEGER : options.from + (options.scanMax ?? 65_536);
+    const page = new PackedPage({ entriesMax: options.entriesMax, bytesMax: options.bytesMax });
+    const scan = { page, from: options.from, scanEnd, key: options.key };
+    let after = options.from;
+    let done = false;
+    while (!done) {
+      const rows = this.statements.batchesHolding.all(after, batchesPerQueryMax);
+      for (const row of rows) {
+        done = this.packBatch({ ...scan, row });
+        if (done) break;
+      }
+      const last = rows[rows.length - 1];
+      if (last === undefined) break;
+      after = last.offset_next;
+    }
+    const segments = page.packed();
+    if (page.count > 0 && (page.full || options.key === undefined)) return { segments, count: page.count, offsetNext: page.offsetLast + 1 };
+    return { segments, count: page.count, offsetNext: Math.max(options.from, Math.min(scanEnd, this.cursor.offsetNext)) };
+  }
+
+  /** Adds one batch's entries from `from` to a packed page; true when the read is done (page full, or past `scanEnd`). */
+  private packBatch(options: { row: BatchRow; page: PackedPage; from: number; scanEnd: number; key: string | undefined }): boolean {
+    const { row, page } = options;
+    if (row.offset_first >= options.scanEnd) return true;
+    batchVerify(row);
+    const key = `instance ${row.instance}`;
+    const recordRow = this.statements.recordOne.get(row.instance);
+    if (recordRow === undefined || recordRow.chosen !== 1) throw new CorruptionError({ table: 'records', key, detail: 'a committed batch has no chosen record' });
+    recordVerify(recordRow);
+    const bytes = bytesPlain(recordRow.value);
+    const starts = valueTupleStarts({ bytes, table: 'records', key });
+    const skipped = skippedDecode(row.skipped);
+    if (starts.length - 1 - skipped.size !== row.offset_next - row.offset_first) {
+      throw new CorruptionError({ table: 'batches', key, detail: `its value holds ${starts.length - 1 - skipped.size} committed entries for offsets ${row.offset_first} to ${row.offset_next}` });
+    }
+    let offset = row.offset_first;
+    for (let position = 0; position + 1 < starts.length; position++) {
+      if (skipped.has(position)) continue;
+      const entryOffset = offset++;
+      if (entryOffset < options.from) continue;
+      if (entryOffset >= options.scanEnd) return true;
+      const start = starts[position]!;
+      const end = starts[position + 1]!;
+      if (options.key !== undefined && tupleKey(bytes, start, end) !== options.key) continue;
+      page.add({ offset: entryOffset, timestampMs: row.timestamp_ms, bytes, start, end });
+      if (page.full) return true;
+    }
+    return false;
   }
 
   /** Entries retained: offsets are contiguous (asserted on every write) from the horizon on. */

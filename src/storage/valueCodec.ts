@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { type CommittedEntry, committedEntryMake, type Entry, type Value } from '../log/types.js';
+import { tupleEnd } from '../transport/entryTuples.js';
 import { CorruptionError } from './CorruptionError.js';
 import { valueBytes } from './valueBytes.js';
 
@@ -32,6 +33,48 @@ export function valueEncodeByLibrary(value: Value): Uint8Array {
 }
 
 type Fail = (detail: string) => never;
+
+/**
+ * Where each entry tuple of a stored value starts, without decoding one: `starts[p]` is the first
+ * byte of position p, and `starts[count]` the end of the last (a packed read copies tuples out as
+ * they are). A shape that cannot have been written throws, as valueDecode does.
+ */
+export function valueTupleStarts(options: { bytes: Uint8Array; table: string; key: string }): number[] {
+  const { bytes } = options;
+  const fail = (detail: string): never => {
+    throw new CorruptionError({ table: options.table, key: options.key, detail });
+  };
+  const end = bytes.byteLength;
+  if (end < 1 || bytes[0] !== 0x93) return fail('value is not a 3-element array');
+  if (bytes[1] !== valueFormat) return fail(`unknown value format ${String(bytes[1])}`);
+  let at = numberEnd(bytes, 2);
+  if (at < 0 || at >= end) return fail('bad value timestamp');
+  let count: number;
+  const head = bytes[at]!;
+  if (head >= 0x90 && head <= 0x9f) [count, at] = [head & 0x0f, at + 1];
+  else if (head === 0xdc && at + 3 <= end) [count, at] = [(bytes[at + 1]! << 8) | bytes[at + 2]!, at + 3];
+  else if (head === 0xdd && at + 5 <= end) [count, at] = [((bytes[at + 1]! << 24) >>> 0) + ((bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!), at + 5];
+  else return fail('value entries are not an array');
+  const starts = new Array<number>(count + 1);
+  for (let position = 0; position < count; position++) {
+    starts[position] = at;
+    at = tupleEnd(bytes, at, end);
+    if (at < 0) return fail(`entry ${position} is not a 4-tuple of data, id, key and expectedOffset`);
+  }
+  if (at !== end) return fail(`${end - at} bytes past the value's last entry`);
+  starts[count] = at;
+  return starts;
+}
+
+/** The end of the msgpack number at `at` (any integer or float form the library writes); -1 if none. */
+function numberEnd(bytes: Uint8Array, at: number): number {
+  const head = bytes[at];
+  if (head === undefined) return -1;
+  if (head < 0x80 || head >= 0xe0) return at + 1;
+  const widths: Record<number, number> = { 0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8, 0xca: 4, 0xcb: 8 };
+  const width = widths[head];
+  return width === undefined ? -1 : at + 1 + width;
+}
 
 /** Decodes bytes whose checksum already matched; a shape that cannot have been written throws. */
 export function valueDecode(options: { bytes: Uint8Array; valueId: string; table: string; key: string }): Value {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ReplicaId } from '../log/ballot.js';
-import type { CommittedEntry, Entry, EntryResult } from '../log/types.js';
+import type { CommittedEntry, Entry, EntryResult, PackedSegment } from '../log/types.js';
 import {
   bytesSchema,
   clientIdProblem,
@@ -65,10 +65,17 @@ export interface ReadRequest {
   readonly key?: string;
   /** With nothing committed at `from` yet, wait up to this long for it (a long poll). */
   readonly waitMs?: number;
+  /** Answer with the entries in their stored form (`ReadReplyWire`'s `packed`), not as maps. */
+  readonly packed?: true;
 }
+/** A read's answer as the client uses it: a packed reply's segments are decoded into entries. */
 export type ReadReply =
   | { readonly v: typeof PROTOCOL_VERSION; readonly ok: true; readonly entries: readonly CommittedEntry[]; readonly offsetNext: number }
   | ErrorReply;
+/** A read's answer as it travels: entries as maps, or, to a packed read, as segments of entry tuples. */
+export type ReadReplyWire =
+  | ReadReply
+  | { readonly v: typeof PROTOCOL_VERSION; readonly ok: true; readonly packed: readonly PackedSegment[]; readonly offsetNext: number };
 
 export interface StatusRequest {
   readonly v: typeof PROTOCOL_VERSION;
@@ -236,6 +243,7 @@ export const readRequestSchema = z.strictObject({
   limit: z.int().min(1).max(wireLimits.entriesMax),
   key: keySchema.exactOptional(),
   waitMs: z.int().min(0).max(wireLimits.waitMsMax).exactOptional(),
+  packed: z.literal(true).exactOptional(),
 });
 
 const committedEntrySchema = z.strictObject({
@@ -271,10 +279,21 @@ const committedEntriesSchema = z.custom<CommittedEntry[]>((input) => {
 // Entry data stay views into the reply: decodeReadReply decodes a plain Uint8Array view of it, so
 // they are plain Uint8Arrays whatever buffer type the reply arrived in, with no object made per entry.
 
-export const readReplySchema = z.discriminatedUnion('ok', [
+/** A packed segment's envelope; its tuples are checked as they are decoded (decodeReadReply). */
+const packedSegmentSchema = z
+  .tuple([countSchema, countSchema, z.int().min(1).max(wireLimits.entriesMax), bytesSchema])
+  .transform(([offsetFirst, timestampMs, count, tuples]): PackedSegment => ({ offsetFirst, timestampMs, count, tuples }));
+
+export const readReplySchema = z.union([
   z.strictObject({ v, ok: z.literal(true), entries: committedEntriesSchema, offsetNext: countSchema }),
+  z.strictObject({ v, ok: z.literal(true), packed: z.array(packedSegmentSchema).max(wireLimits.entriesMax), offsetNext: countSchema }),
   errorReplySchema,
 ]);
+
+/** A packed segment as it travels: [offsetFirst, timestampMs, count, tuples]. */
+export function packedSegmentWire(segment: PackedSegment): [number, number, number, Uint8Array] {
+  return [segment.offsetFirst, segment.timestampMs, segment.count, segment.tuples];
+}
 
 export const statusRequestSchema = z.strictObject({ v, log });
 
@@ -289,7 +308,7 @@ export type ClientSchemasMatch = [
   Holds<Assignable<z.output<typeof appendRequestSchema>, AppendRequest>>,
   Holds<Assignable<z.output<typeof appendReplySchema>, AppendReply>>,
   Holds<Assignable<z.output<typeof readRequestSchema>, ReadRequest>>,
-  Holds<Assignable<z.output<typeof readReplySchema>, ReadReply>>,
+  Holds<Assignable<z.output<typeof readReplySchema>, ReadReplyWire>>,
   Holds<Assignable<z.output<typeof statusRequestSchema>, StatusRequest>>,
   Holds<Assignable<z.output<typeof statusReplySchema>, StatusReply>>,
   Holds<Assignable<Writable<AppendRequest>, z.input<typeof appendRequestSchema>>>,

@@ -5,13 +5,16 @@
  */
 import type { z } from 'zod';
 import type { ReplicaId } from '../log/ballot.js';
-import { bytesOwned, type WireFailure, wireDecode, wireEncode } from './codec.js';
+import type { CommittedEntry } from '../log/types.js';
+import { bytesOwned, type WireFailure, wireDecode, wireEncode, wireFailure } from './codec.js';
+import { tuplesDecode } from './entryTuples.js';
 import {
   type AppendReply,
   type AppendRequest,
   type ErrorCode,
   type ErrorReply,
   type ReadReply,
+  type ReadReplyWire,
   type ReadRequest,
   type StatusReply,
   type StatusRequest,
@@ -19,6 +22,7 @@ import {
   appendReplySchema,
   appendRequestAccepted,
   appendRequestSchema,
+  packedSegmentWire,
   readReplySchema,
   readRequestSchema,
   statusReplySchema,
@@ -91,18 +95,33 @@ export function decodeReadRequest(bytes: Uint8Array, options: DecodeOptions): Re
   return decoded.ok ? { ok: true, request: decoded.body } : decoded;
 }
 
-export function encodeReadReply(reply: ReadReply): Uint8Array {
+/** A packed reply's segments go as [offsetFirst, timestampMs, count, tuples]. */
+export function encodeReadReply(reply: ReadReplyWire): Uint8Array {
+  if (reply.ok && 'packed' in reply) return wireEncode({ ...reply, packed: reply.packed.map(packedSegmentWire) });
   return wireEncode(reply);
 }
 
 /**
  * Entry data are views into `bytes` (a page is consumed as a whole), as plain Uint8Arrays even
- * when `bytes` is a Buffer: the decoder's slices take the type of what it decodes.
+ * when `bytes` is a Buffer: the decoder's slices take the type of what it decodes. A packed reply's
+ * segments are decoded into entries here, every tuple checked, their offsets following each other.
  */
 export function decodeReadReply(bytes: Uint8Array, options: DecodeOptions): ReplyDecoded<ReadReply> {
   const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const decoded = decodeBody(plain, options, readReplySchema);
-  return decoded.ok ? { ok: true, reply: decoded.body } : decoded;
+  if (!decoded.ok) return decoded;
+  const reply = decoded.body;
+  if (!reply.ok || !('packed' in reply)) return { ok: true, reply };
+  const entries: CommittedEntry[] = [];
+  for (const segment of reply.packed) {
+    const segmentEntries = tuplesDecode(segment);
+    if (typeof segmentEntries === 'string') return wireFailure('schema', segmentEntries);
+    const previous = entries[entries.length - 1];
+    if (previous !== undefined && segment.offsetFirst <= previous.offset) return wireFailure('schema', `a packed segment at offset ${segment.offsetFirst} follows offset ${previous.offset}`);
+    if (entries.length + segmentEntries.length > wireLimits.entriesMax) return wireFailure('schema', `a packed reply holds over ${wireLimits.entriesMax} entries`);
+    for (const entry of segmentEntries) entries.push(entry);
+  }
+  return { ok: true, reply: { v: reply.v, ok: true, entries, offsetNext: reply.offsetNext } };
 }
 
 export function encodeStatusRequest(request: StatusRequest): Uint8Array {

@@ -23,6 +23,8 @@ import {
 import { batchChecksum, metaChecksum } from '../../src/storage/checksum.js';
 import { CorruptionError } from '../../src/storage/CorruptionError.js';
 import { BeforeHorizonError, SqliteLog, type PersistInput } from '../../src/storage/SqliteLog.js';
+import { decodeReadReply, encodeReadReply } from '../../src/transport/clientWire.js';
+import { tuplesDecode } from '../../src/transport/entryTuples.js';
 import { retentionText, type RetentionPolicy } from '../../src/snapshot/RetentionPolicy.js';
 
 const dirRoot = mkdtempSync(join(tmpdir(), 'paxlog-sqlite-'));
@@ -268,6 +270,57 @@ describe('SqliteLog: committed entries and the learner state', () => {
     log.close();
   });
 
+});
+
+describe('SqliteLog: packed reads', () => {
+  /** A packed page's entries, through the wire as a client gets them. */
+  function unpacked(page: ReturnType<SqliteLog['readPacked']>): { entries: unknown[]; offsetNext: number } {
+    for (const segment of page.segments) assert.equal(typeof tuplesDecode(segment), 'object', 'every segment decodes');
+    const decoded = decodeReadReply(encodeReadReply({ v: 1, ok: true, packed: page.segments, offsetNext: page.offsetNext }), { bytesMax: 1 << 24 });
+    assert.ok(decoded.ok && decoded.reply.ok, decoded.ok ? 'an ok reply' : decoded.detail);
+    assert.equal(decoded.reply.entries.length, page.count);
+    return { entries: [...decoded.reply.entries], offsetNext: decoded.reply.offsetNext };
+  }
+
+  it("gives readPage's entries and offsetNext for every from, key and limit, skipped positions and all", () => {
+    const batches = batchesFromLearner({ seed: 21, valuesCount: 300, idPool: 60, dedupIdsMax: 20 });
+    assert.ok(batches.some((b) => b.results.some((r) => r.status !== 'ok')), 'some batches have skipped positions');
+    for (const cachedBytesMax of [64 << 20, 0]) {
+      const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 20, cachedBytesMax });
+      log.persist(committedReady(batches));
+      const random = new SeededRandom(22);
+      for (let trial = 0; trial < 400; trial++) {
+        const key = random.next() < 0.3 ? `key-${random.int(1, 5)}` : undefined;
+        const options = { from: random.int(0, log.offsetNext + 2), entriesMax: random.int(1, 300), bytesMax: 1 << 24, ...(key === undefined ? {} : { key, scanMax: random.int(1, 200) }) };
+        const page = log.readPage(options);
+        assert.deepEqual(unpacked(log.readPacked(options)), page, `trial ${trial}: ${JSON.stringify(options)}`);
+      }
+      log.close();
+    }
+  });
+
+  it('bounds a page by bytes as encoded, one entry at least, each page following the last', () => {
+    const batches = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 20, entriesPerBatch: 50, dataBytes: 300 });
+    const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 1_000 });
+    log.persist(committedReady(batches));
+    const all = log.readPage({ from: 0, entriesMax: 4_096, bytesMax: 1 << 24 }).entries;
+    for (const bytesMax of [1, 1_000, 20_000, 100_000]) {
+      const seen: unknown[] = [];
+      for (let from = 0; from < all.length; ) {
+        const page = log.readPacked({ from, entriesMax: 4_096, bytesMax });
+        const { entries, offsetNext } = unpacked(page);
+        const encoded = encodeReadReply({ v: 1, ok: true, packed: page.segments, offsetNext }).byteLength;
+        assert.ok(entries.length >= 1, `bytesMax ${bytesMax} from ${from}: an entry at least`);
+        if (entries.length > 1) assert.ok(encoded <= bytesMax + 64, `bytesMax ${bytesMax}: the reply is ${encoded} bytes`);
+        assert.equal(offsetNext, from + entries.length);
+        seen.push(...entries);
+        from = offsetNext;
+      }
+      assert.deepEqual(seen, all, `bytesMax ${bytesMax}: the pages together are the log`);
+    }
+    assert.equal(log.readPacked({ from: all.length, entriesMax: 10, bytesMax: 1 << 20 }).count, 0);
+    log.close();
+  });
 });
 
 describe('SqliteLog: persist() atomicity', () => {
