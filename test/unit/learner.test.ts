@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Learner } from '../../src/log/Learner.js';
 import { DedupWindow } from '../../src/log/DedupWindow.js';
+import { SeededRandom } from '../../src/log/random.js';
 import { MemoryStateMachine } from '../../src/log/MemoryStateMachine.js';
 import { learnerStateEmpty, type Entry, type Value } from '../../src/log/types.js';
 
@@ -92,5 +93,26 @@ describe('DedupWindow', () => {
     window.add('h', 7);
     assert.deepEqual(restored.entries(), window.entries());
     assert.deepEqual(window.entries(), [['f', 5], ['g', 6], ['h', 7]]);
+  });
+
+  it('answers as a model (a Map and a list) over random adds, lookups and evictions, and restores the same', () => {
+    for (const idsMax of [1, 2, 3, 7, 16, 50]) {
+      const random = new SeededRandom(idsMax);
+      const window = new DedupWindow(idsMax, []);
+      const model: Array<[string, number]> = [];
+      for (let step = 0; step < 3_000; step++) {
+        // Few distinct ids, so lookups hit, miss, and find ids evicted a moment ago.
+        const id = `id-${random.int(0, 3 * idsMax)}`;
+        const expected = model.find(([held]) => held === id)?.[1];
+        assert.equal(window.offsetOf(id), expected, `idsMax ${idsMax}, step ${step}: ${id}`);
+        if (expected !== undefined) continue;
+        window.add(id, step);
+        model.push([id, step]);
+        if (model.length > idsMax) model.shift();
+        if (step % 97 === 0) assert.deepEqual(new DedupWindow(idsMax, window.entries()).entries(), model);
+      }
+      assert.deepEqual(window.entries(), model, `idsMax ${idsMax}: the window in commit order`);
+      for (let n = 0; n <= 3 * idsMax; n++) assert.equal(window.offsetOf(`id-${n}`), model.find(([held]) => held === `id-${n}`)?.[1]);
+    }
   });
 });
