@@ -454,6 +454,7 @@ export class LogNode {
     const batches = encodePeerBatches({ v: 1, log: this.log, from: this.id, messages }, recipients);
     const bytesMax = (this.options.peerNc.info?.max_payload ?? 1 << 20) - 1_024;
     if ((batches[0]?.byteLength ?? 0) > bytesMax && messages.length > 1) {
+      this.counters.add('peer-split');
       const half = Math.ceil(messages.length / 2);
       this.publishPeers(recipients, messages.slice(0, half));
       this.publishPeers(recipients, messages.slice(half));

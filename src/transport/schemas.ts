@@ -27,17 +27,22 @@ export const bytesSchema = z
 export const entryIdSchema = z.string().max(wireLimits.idCharsMax);
 
 const controlCharacter = /[\u0000-\u001f\u007f]/;
+/** A surrogate not in a pair: with `u`, a pair matches as one astral code point, never as Cs. */
+const loneSurrogate = /\p{Cs}/u;
 
 /**
  * What is wrong with `id` as an id a client appends, or null. An id travels as a NATS header value
  * (`Paxlog-Id`) on the live tail and in plain replay, where a line break would end the header and
- * surrounding whitespace is trimmed away. So an id has no control character and no leading or
- * trailing whitespace, and reads back the same on every path. Only where clients append: peers and
+ * surrounding whitespace is trimmed away. So an id has no control character, no leading or
+ * trailing whitespace and no lone surrogate, and reads back the same on every path. Only where clients append: peers and
  * storage take any id up to the length limit, so a log written before this rule still replicates.
  */
 export function clientIdProblem(id: string): string | null {
   if (controlCharacter.test(id)) return 'an id cannot hold a control character (U+0000-U+001F, U+007F)';
   if (id.trim() !== id) return 'an id cannot start or end with whitespace';
+  // msgpack writers disagree on a lone surrogate (U+FFFD, or its 3 bytes as they are), so an id
+  // holding one might not read back as itself on every replica, nor match itself in the dedup window.
+  if (loneSurrogate.test(id)) return 'an id must be well-formed Unicode: no lone surrogate (U+D800-U+DFFF)';
   return null;
 }
 export const entryKeySchema = z.string().max(wireLimits.keyCharsMax);

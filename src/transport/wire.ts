@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { assert } from '../log/assert.js';
 import type { ReplicaId } from '../log/ballot.js';
 import type { ReplicaMessage } from '../replica/Replica.js';
+import { acceptBytes } from './acceptBytes.js';
 import { bytesAllocated, bytesOwned, type WireFailure, wireDecode, wireEncode } from './codec.js';
 import { replicaIdSchema, replicaMessageSchema } from './schemas.js';
 import { logNamePattern } from './subjects.js';
@@ -58,7 +59,33 @@ export function withChecksum(bytes: Uint8Array): Uint8Array {
 }
 
 export function encodePeerBatch(batch: PeerBatch): Uint8Array {
-  return withChecksum(wireEncode(batch));
+  return withChecksum(peerBatchBody(batch));
+}
+
+/**
+ * A batch's msgpack map, as wireEncode writes it, with its accepts written by acceptBytes: the map
+ * up to an empty `messages` list, that list's header, then each message's bytes.
+ */
+function peerBatchBody(batch: PeerBatch): Uint8Array {
+  if (!batch.messages.some((message) => message.type === 'accept')) return wireEncode(batch);
+  const { v, log, from, to, messages } = batch;
+  const head = wireEncode({ v, log, from, to, messages: [] });
+  assert(head[head.byteLength - 1] === 0x90, 'peer batch: its map does not end with the messages list');
+  const parts = messages.map((message) => (message.type === 'accept' ? acceptBytes(message) : null) ?? wireEncode(message));
+  const count = messages.length;
+  const countHeader = count < 16 ? [0x90 + count] : count < 0x10000 ? [0xdc, count >> 8, count & 0xff] : [0xdd, count >>> 24, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff];
+  let size = head.byteLength - 1 + countHeader.length;
+  for (const part of parts) size += part.byteLength;
+  const body = bytesAllocated(size);
+  body.set(head.subarray(0, head.byteLength - 1));
+  let at = head.byteLength - 1;
+  body.set(countHeader, at);
+  at += countHeader.length;
+  for (const part of parts) {
+    body.set(part, at);
+    at += part.byteLength;
+  }
+  return body;
 }
 
 /** The highest replica id msgpack writes in one byte (a positive fixint). */
@@ -76,7 +103,7 @@ export function encodePeerBatches(batch: Omit<PeerBatch, 'to'>, recipients: read
   if (first === undefined) return [];
   const { v, log, from, messages } = batch;
   if (recipients.some((to) => to > fixintMax)) return recipients.map((to) => encodePeerBatch({ v, log, from, to, messages }));
-  const body = wireEncode({ v, log, from, to: first, messages });
+  const body = peerBatchBody({ v, log, from, to: first, messages });
   const toAt = wireEncode({ v, log, from, to: first }).byteLength - 1;
   assert(body[toAt] === first, `peer batch: to ${first} is not at byte ${toAt}`);
   return recipients.map((to) => {

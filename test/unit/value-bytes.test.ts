@@ -39,6 +39,13 @@ describe('valueBytes', () => {
     assert.deepEqual(Buffer.from(valueEncode(many)), Buffer.from(valueEncodeByLibrary(many)), 'array 32 past 65,535 entries');
   });
 
+  it('writes a lone surrogate as the library does, in short strings (its 3 bytes) and long ones (U+FFFD)', () => {
+    for (const id of ['\ud800', 'a\udc00b', `${'x'.repeat(49)}\ud83d`, `${'x'.repeat(50)}\ud83d`, `\ud83d${'é'.repeat(60)}`, '😀\ud83d😀']) {
+      const value: Value = { valueId: '1.1:1', timestampMs: 1, entries: [{ data: new Uint8Array([1]), id, key: id }] };
+      assert.deepEqual(Buffer.from(valueEncode(value)), Buffer.from(valueEncodeByLibrary(value)), JSON.stringify(id));
+    }
+  });
+
   it('leaves a number that is not a non-negative safe integer to the library', () => {
     const data = new Uint8Array(1);
     assert.equal(valueBytes({ valueId: 'v', timestampMs: -1, entries: [] }, 1), null);

@@ -152,6 +152,46 @@ describe('peer batches', () => {
     assert.deepEqual(encodePeerBatches({ v: PROTOCOL_VERSION, log: 'orders', from: 1, messages }, []), []);
   });
 
+  it('write accepts byte by byte as the msgpack library writes them, and fall back to it for numbers it would not take', async () => {
+    const { wireEncode } = await import('../../src/transport/codec.js');
+    const { SeededRandom } = await import('../../src/log/random.js');
+    const random = new SeededRandom(41);
+    const texts = ['a', 'order-9', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(300), 'é€注𝄞', '\ud800'];
+    const numbers = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 48];
+    for (let trial = 0; trial < 200; trial++) {
+      const entries = Array.from({ length: random.int(0, trial % 10 === 0 ? 40 : 3) }, () => {
+        const entry: Record<string, unknown> = { data: new Uint8Array([0, 1, 255, 256, 70_000][random.int(0, 4)]!).fill(7) };
+        if (random.next() < 0.6) entry['id'] = texts[random.int(0, texts.length - 1)];
+        if (random.next() < 0.4) entry['key'] = texts[random.int(0, texts.length - 1)];
+        if (random.next() < 0.3) entry['expectedOffset'] = numbers[random.int(0, numbers.length - 1)];
+        return entry;
+      });
+      const pick = () => numbers[random.int(0, numbers.length - 1)]!;
+      const accept = {
+        type: 'accept' as const,
+        from: random.int(1, 5),
+        ballot: { round: pick(), replica: random.int(0, 300) },
+        instance: pick(),
+        value: { valueId: texts[random.int(0, 4)]!, entries: entries as never, timestampMs: pick() },
+      };
+      const messages = random.next() < 0.5 ? [accept] : [fixtures.commit, accept, fixtures.accepted, accept];
+      const batch: PeerBatch = { v: PROTOCOL_VERSION, log: 'orders', from: accept.from, to: 2, messages };
+      assert.deepEqual(encodePeerBatch(batch), withChecksum(wireEncode(batch)), `trial ${trial}`);
+    }
+    // The core makes a value's fields in the order valueId, entries, timestampMs; the fixture's
+    // other order gives other bytes, which decode to the same message.
+    const accept = fixtures.accept as Extract<ReplicaMessage, { type: 'accept' }>;
+    const ordered = { ...accept, value: { valueId: accept.value.valueId, entries: accept.value.entries, timestampMs: accept.value.timestampMs } };
+    const odd = { ...ordered, instance: 1.5 } as ReplicaMessage;
+    const batch: PeerBatch = { v: PROTOCOL_VERSION, log: 'orders', from: 1, to: 2, messages: [odd, ordered] };
+    assert.deepEqual(encodePeerBatch(batch), withChecksum(wireEncode(batch)), 'a fraction goes through the library');
+    const many: PeerBatch = { ...batch, messages: Array.from({ length: 20 }, () => ordered) };
+    assert.deepEqual(encodePeerBatch(many), withChecksum(wireEncode(many)), 'a list header of 16 messages or more');
+    const decoded = decodePeerBatch(encodePeerBatch({ ...batch, messages: [fixtures.accept] }), { bytesMax });
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.batch.messages, [fixtures.accept]);
+  });
+
   it('copy entry data out of the received buffer: a received buffer changed afterwards changes no entry', () => {
     const bytes = encodePeerBatch(batchOf([fixtures.accept]));
     const decoded = decodePeerBatch(bytes, { bytesMax });
@@ -252,13 +292,19 @@ describe('client protocol', () => {
     }
   });
 
-  it('refuse ids that a NATS header would not carry unchanged: control characters, surrounding whitespace', () => {
+  it('refuse ids that a NATS header or msgpack would not carry unchanged: control characters, surrounding whitespace, lone surrogates', () => {
     for (const id of ['bad\r\nPaxlog-Offset: 0', 'line\nbreak', 'tab\there', 'nul\u0000', 'del\u007f', ' lead', 'trail ', '\u00a0nbsp']) {
       const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data: new Uint8Array(), id }] }), { bytesMax });
       assert.equal(decoded.ok ? 'ok' : decoded.problem, 'schema', JSON.stringify(id));
       assert.match(decoded.ok ? '' : decoded.detail, /control character|whitespace/);
     }
-    for (const id of ['order 42', 'ünïcödé-✓', 'a:b/c@d', 'x'.repeat(256)]) {
+    // (A longer one never arrives as such: msgpack writers put U+FFFD in its place.)
+    for (const id of ['\ud800', 'a\udc00b', `${'x'.repeat(40)}\ud83d`]) {
+      const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data: new Uint8Array(), id }] }), { bytesMax });
+      assert.equal(decoded.ok ? 'ok' : decoded.problem, 'schema', JSON.stringify(id));
+      assert.match(decoded.ok ? '' : decoded.detail, /lone surrogate/);
+    }
+    for (const id of ['order 42', 'ünïcödé-✓', 'a:b/c@d', 'x'.repeat(256), 'pair 😀 𝄞']) {
       const decoded = decodeAppendRequest(raw({ v: 1, log: 'orders', entries: [{ data: new Uint8Array(), id }] }), { bytesMax });
       assert.ok(decoded.ok, JSON.stringify(id));
     }
