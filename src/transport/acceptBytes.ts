@@ -45,16 +45,12 @@ export function acceptBytes(message: AcceptMessage): Uint8Array | null {
   writer.mapHeader(5);
   writer.raw(names.type);
   writer.raw(names.accept);
-  writer.raw(names.from);
-  writer.int(from);
+  intField(writer, names.from, from);
   writer.raw(names.ballot);
   writer.mapHeader(2);
-  writer.raw(names.round);
-  writer.int(ballot.round);
-  writer.raw(names.replica);
-  writer.int(ballot.replica);
-  writer.raw(names.instance);
-  writer.int(instance);
+  intField(writer, names.round, ballot.round);
+  intField(writer, names.replica, ballot.replica);
+  intField(writer, names.instance, instance);
   writer.raw(names.value);
   writer.mapHeader(3);
   writer.raw(names.valueId);
@@ -62,8 +58,7 @@ export function acceptBytes(message: AcceptMessage): Uint8Array | null {
   writer.raw(names.entries);
   writer.arrayHeader(value.entries.length);
   for (const entry of value.entries) entryWrite(writer, entry);
-  writer.raw(names.timestampMs);
-  writer.int(value.timestampMs);
+  intField(writer, names.timestampMs, value.timestampMs);
   assert(writer.at === size, `accept ${instance}: ${writer.at} bytes written, ${size} counted`);
   return new Uint8Array(writer.bytes.buffer, writer.bytes.byteOffset, size);
 }
@@ -93,8 +88,10 @@ function entryWrite(writer: ByteWriter, entry: Entry): void {
     writer.raw(names.key);
     writer.optionalString(entry.key);
   }
-  if (entry.expectedOffset !== undefined) {
-    writer.raw(names.expectedOffset);
-    writer.int(entry.expectedOffset);
-  }
+  if (entry.expectedOffset !== undefined) intField(writer, names.expectedOffset, entry.expectedOffset);
+}
+
+function intField(writer: ByteWriter, name: Uint8Array, value: number): void {
+  writer.raw(name);
+  writer.int(value);
 }
