@@ -1,6 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { type CommittedEntry, committedEntryMake, type Entry, type Value } from '../log/types.js';
-import { tupleEnd } from '../transport/entryTuples.js';
+import { tupleEnd, tupleFields } from '../transport/entryTuples.js';
+import { wireLimits } from '../transport/wireLimits.js';
 import { CorruptionError } from './CorruptionError.js';
 import { valueBytes } from './valueBytes.js';
 
@@ -17,8 +18,63 @@ const decoder = new Decoder();
 
 type EntryTuple = [Uint8Array, string | null, string | null, number | null];
 
+/**
+ * Each value's stored form, made once: a leader writes it to its own store and sends it in its
+ * accepts (src/transport/wire.ts), and a follower keeps the bytes it received (valueFromStored).
+ * Values are immutable, so the bytes stay right for as long as the value lives.
+ */
+const storedForms = new WeakMap<Value, Uint8Array>();
+
 export function valueEncode(value: Value): Uint8Array {
-  return valueBytes(value, valueFormat) ?? valueEncodeByLibrary(value);
+  const known = storedForms.get(value);
+  if (known !== undefined) return known;
+  const bytes = valueBytes(value, valueFormat) ?? valueEncodeByLibrary(value);
+  storedForms.set(value, bytes);
+  return bytes;
+}
+
+/**
+ * A value from its stored form as a peer sent it, every entry checked as entryProblem checks one
+ * (a string names the problem), without a msgpack library: the form's layout is fixed. The bytes
+ * become the value's stored form (valueEncode gives them back), so a follower writes what it got.
+ * Entry data are views into `bytes`.
+ */
+export function valueFromStored(options: { bytes: Uint8Array; valueId: string }): Value | string {
+  const { bytes, valueId } = options;
+  let starts: number[];
+  try {
+    starts = valueTupleStarts({ bytes, table: 'accept', key: valueId });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const timestampMs = uintAt(bytes, 2);
+  if (timestampMs === null) return 'a value timestamp must be a non-negative safe integer';
+  if (starts.length - 1 > wireLimits.entriesMax) return `a value holds at most ${wireLimits.entriesMax} entries`;
+  const entries: Entry[] = [];
+  for (let position = 0; position + 1 < starts.length; position++) {
+    const fields = tupleFields(bytes, starts[position]!, starts[position + 1]!);
+    if (typeof fields === 'string') return `entry ${position}: ${fields}`;
+    const entry: { -readonly [K in keyof Entry]: Entry[K] } = { data: fields.data };
+    if (fields.id !== null) entry.id = fields.id;
+    if (fields.key !== null) entry.key = fields.key;
+    if (fields.expectedOffset !== null) entry.expectedOffset = fields.expectedOffset;
+    entries.push(entry);
+  }
+  const value: Value = { valueId, entries, timestampMs };
+  storedForms.set(value, bytes);
+  return value;
+}
+
+/** The non-negative integer at `at` in any of msgpack's unsigned forms, if it is a safe one; else null. */
+function uintAt(bytes: Uint8Array, at: number): number | null {
+  const head = bytes[at];
+  if (head === undefined) return null;
+  if (head < 0x80) return head;
+  const width = head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : head === 0xcf ? 8 : 0;
+  if (width === 0 || at + 1 + width > bytes.byteLength) return null;
+  let value = 0;
+  for (let i = 1; i <= width; i++) value = value * 256 + bytes[at + i]!;
+  return Number.isSafeInteger(value) ? value : null;
 }
 
 /** valueEncode through @msgpack/msgpack: what valueBytes must equal, and its fallback. */

@@ -98,6 +98,53 @@ export function tupleKey(bytes: Uint8Array, at: number, end: number): string | n
   return optionalString(bytes, keyAt, itemEnd(bytes, keyAt, end));
 }
 
+/** An entry tuple's fields, checked: what tupleFields reads, or the problem. */
+export interface TupleFields {
+  readonly data: Uint8Array;
+  readonly id: string | null;
+  readonly key: string | null;
+  readonly expectedOffset: number | null;
+  /** Where the tuple ends. */
+  readonly end: number;
+}
+
+/**
+ * The entry tuple at `at`: its data (a view into `bytes`), id, key and expected offset, checked as
+ * entryProblem checks an entry (ids and keys of at most 256 characters, in UTF-8; an expected
+ * offset a non-negative safe integer); a string names the problem.
+ */
+export function tupleFields(bytes: Uint8Array, at: number, end: number): TupleFields | string {
+  const tupleEndAt = tupleEnd(bytes, at, end);
+  if (tupleEndAt < 0) return 'an entry is not [data: bin, id: str | nil, key: str | nil, expectedOffset: uint | nil]';
+  const idAt = itemEnd(bytes, at + 1, end);
+  const keyAt = itemEnd(bytes, idAt, end);
+  const expectedAt = itemEnd(bytes, keyAt, end);
+  let id: string | null;
+  let key: string | null;
+  try {
+    id = optionalString(bytes, idAt, keyAt);
+    key = optionalString(bytes, keyAt, expectedAt);
+  } catch {
+    return 'an entry has an id or key that is not UTF-8';
+  }
+  if (id !== null && id.length > wireLimits.idCharsMax) return `an entry id must be at most ${wireLimits.idCharsMax} characters`;
+  if (key !== null && key.length > wireLimits.keyCharsMax) return `an entry key must be at most ${wireLimits.keyCharsMax} characters`;
+  const expectedOffset = optionalUint(bytes, expectedAt);
+  if (expectedOffset !== null && !Number.isSafeInteger(expectedOffset)) return 'an entry expectedOffset must be a safe integer';
+  return { data: bytes.subarray(payloadAt(bytes, at + 1), idAt), id, key, expectedOffset, end: tupleEndAt };
+}
+
+/** The uint or nil item at `at` (checked by tupleEnd), as a number or null. */
+function optionalUint(bytes: Uint8Array, at: number): number | null {
+  const head = bytes[at]!;
+  if (head === 0xc0) return null;
+  if (head < 0x80) return head;
+  if (head === 0xcc) return bytes[at + 1]!;
+  if (head === 0xcd) return (bytes[at + 1]! << 8) | bytes[at + 2]!;
+  if (head === 0xce) return u32(bytes, at + 1);
+  return u32(bytes, at + 1) * 0x1_0000_0000 + u32(bytes, at + 5);
+}
+
 /**
  * A packed segment's `count` entry tuples as committed entries at offsets from `offsetFirst`, all
  * with `timestampMs`; entry data are views into `tuples`. A problem (a tuple that is not one, bytes
@@ -109,24 +156,10 @@ export function tuplesDecode(segment: PackedSegment): CommittedEntry[] | string 
   const entries: CommittedEntry[] = [];
   let at = 0;
   for (let position = 0; position < count; position++) {
-    const tupleEndAt = tupleEnd(bytes, at, end);
-    if (tupleEndAt < 0) return `entry ${position} of a packed segment is not [data: bin, id: str | nil, key: str | nil, expectedOffset: uint | nil]`;
-    const idAt = itemEnd(bytes, at + 1, end);
-    const keyAt = itemEnd(bytes, idAt, end);
-    const expectedAt = itemEnd(bytes, keyAt, end);
-    let id: string | null;
-    let key: string | null;
-    try {
-      id = optionalString(bytes, idAt, keyAt);
-      key = optionalString(bytes, keyAt, expectedAt);
-    } catch {
-      return `entry ${position} of a packed segment has an id or key that is not UTF-8`;
-    }
-    if (id !== null && id.length > wireLimits.idCharsMax) return `entry ${position}: id must be at most ${wireLimits.idCharsMax} characters`;
-    if (key !== null && key.length > wireLimits.keyCharsMax) return `entry ${position}: key must be at most ${wireLimits.keyCharsMax} characters`;
-    const data = bytes.subarray(payloadAt(bytes, at + 1), idAt);
-    entries.push(committedEntryMake({ offset: segment.offsetFirst + position, data, id, key, timestampMs }));
-    at = tupleEndAt;
+    const fields = tupleFields(bytes, at, end);
+    if (typeof fields === 'string') return `entry ${position} of a packed segment: ${fields}`;
+    entries.push(committedEntryMake({ offset: segment.offsetFirst + position, data: fields.data, id: fields.id, key: fields.key, timestampMs }));
+    at = fields.end;
   }
   if (at !== end) return `a packed segment holds ${end - at} bytes past its ${count} entries`;
   return entries;

@@ -1,7 +1,7 @@
 /**
- * Writing msgpack byte by byte, for the few shapes paxlog writes per entry (stored values, accept
- * messages): the same bytes as @msgpack/msgpack writes for them (unit tests compare the two), for a
- * fraction of its CPU. Sizes are counted first, so each message is one exact allocation.
+ * Writing msgpack byte by byte, for the shape paxlog writes per entry (a stored value, which
+ * accepts also carry): the same bytes as @msgpack/msgpack writes for it (unit tests compare the
+ * two), for a fraction of its CPU. Sizes are counted first, so each value is one exact allocation.
  */
 import { utf8Bytes } from '../log/types.js';
 
@@ -34,17 +34,6 @@ export function binHeaderBytes(length: number): number {
 
 export function stringHeaderBytes(length: number): number {
   return length < 32 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
-}
-
-export function mapHeaderBytes(count: number): number {
-  return count < 16 ? 1 : count < 0x10000 ? 3 : 5;
-}
-
-/** A string's msgpack form, made once: the field names written per entry. */
-export function stringEncoded(text: string): Uint8Array {
-  const writer = new ByteWriter(optionalStringBytes(text));
-  writer.optionalString(text);
-  return new Uint8Array(writer.bytes.buffer, writer.bytes.byteOffset, writer.at);
 }
 
 export function optionalStringBytes(text: string | undefined): number {
@@ -100,18 +89,7 @@ export class ByteWriter {
     this.copy(data);
   }
 
-  mapHeader(count: number): void {
-    if (count < 16) this.byte(0x80 + count);
-    else if (count < 0x10000) this.head(0xde, count, 2);
-    else this.head(0xdf, count, 4);
-  }
-
-  /** Bytes already in msgpack form (a key, say), as they are. */
-  raw(bytes: Uint8Array): void {
-    this.copy(bytes);
-  }
-
-  /** A copy of a field name or a tiny payload goes byte by byte: TypedArray.set costs more to call. */
+  /** A tiny payload goes byte by byte: TypedArray.set costs more to call. */
   private copy(bytes: Uint8Array): void {
     const length = bytes.byteLength;
     if (length > copyLoopBytesMax) this.bytes.set(bytes, this.at);

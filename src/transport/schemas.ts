@@ -7,8 +7,9 @@
  */
 import { z } from 'zod';
 import type { LeaseMessage } from '../election/messages.js';
-import type { PaxosMessage } from '../log/messages.js';
-import type { Entry } from '../log/types.js';
+import type { AcceptMessage, PaxosMessage } from '../log/messages.js';
+import type { Entry, Value } from '../log/types.js';
+import { valueFromStored } from '../storage/valueCodec.js';
 import type { ReplicaMessage } from '../replica/Replica.js';
 import type { Assignable, Holds, Writable } from './typeChecks.js';
 import { wireLimits } from './wireLimits.js';
@@ -100,6 +101,23 @@ export const valueSchema = z.strictObject({
   timestampMs: countSchema,
 });
 
+/**
+ * An accept's value as it travels: its stored form (src/storage/valueCodec.ts), which the follower
+ * checks entry by entry as it decodes it, and then writes as it is. Its bytes are views into the
+ * batch's private copy.
+ */
+const storedValueSchema = z
+  .strictObject({
+    valueId: valueSchema.shape.valueId,
+    stored: z.custom<Uint8Array>((input) => input instanceof Uint8Array, { message: 'expected binary data (msgpack bin)' }),
+  })
+  .transform((wire, context): Value => {
+    const value = valueFromStored({ bytes: wire.stored, valueId: wire.valueId });
+    if (typeof value !== 'string') return value;
+    context.issues.push({ code: 'custom', message: `stored value: ${value}`, input: wire.stored });
+    return z.NEVER;
+  });
+
 export const instanceRecordSchema = z.strictObject({
   instance: instanceSchema,
   ballot: ballotSchema,
@@ -129,7 +147,7 @@ export const paxosMessageSchemas = [
     committedInstance: countSchema,
     compactedInstance: countSchema,
   }),
-  z.strictObject({ type: z.literal('accept'), from: replicaIdSchema, ballot: ballotSchema, instance: instanceSchema, value: valueSchema }),
+  z.strictObject({ type: z.literal('accept'), from: replicaIdSchema, ballot: ballotSchema, instance: instanceSchema, value: storedValueSchema }),
   z.strictObject({ type: z.literal('accepted'), from: replicaIdSchema, ballot: ballotSchema, instance: instanceSchema }),
   z.strictObject({ type: z.literal('reject'), from: replicaIdSchema, ballot: ballotSchema, promised: ballotSchema }),
   z.strictObject({
@@ -179,11 +197,15 @@ export const replicaMessageSchema = z.discriminatedUnion('type', [...paxosMessag
 
 // ---- compile-time drift checks ---------------------------------------------------------------
 
+/** An accept as it travels: its value in its stored form (peerMessageWire). */
+export type AcceptWire = Omit<AcceptMessage, 'value'> & { readonly value: { readonly valueId: string; readonly stored: Uint8Array } };
+export type ReplicaMessageWire = Exclude<ReplicaMessage, AcceptMessage> | AcceptWire;
+
 /** A decoded message is a ReplicaMessage (no field or variant the schema invents)... */
 export type DecodedIsMessage = Holds<Assignable<z.output<typeof replicaMessageSchema>, ReplicaMessage>>;
 /** ...and every ReplicaMessage passes the schema's types (no field or variant it forgets). */
-export type MessageIsEncodable = Holds<Assignable<Writable<ReplicaMessage>, z.input<typeof replicaMessageSchema>>>;
-export type PaxosCovered = Holds<Assignable<Writable<PaxosMessage>, z.input<typeof replicaMessageSchema>>>;
+export type MessageIsEncodable = Holds<Assignable<Writable<ReplicaMessageWire>, z.input<typeof replicaMessageSchema>>>;
+export type PaxosCovered = Holds<Assignable<Writable<Exclude<PaxosMessage, AcceptMessage>>, z.input<typeof replicaMessageSchema>>>;
 export type LeaseCovered = Holds<Assignable<Writable<LeaseMessage>, z.input<typeof replicaMessageSchema>>>;
 /** Structural typing lets a schema silently drop an optional field; the key sets catch that. */
 export type EntryKeysCovered = Holds<Assignable<keyof Entry, keyof z.output<typeof entrySchema>>>;

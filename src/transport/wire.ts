@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { assert } from '../log/assert.js';
 import type { ReplicaId } from '../log/ballot.js';
 import type { ReplicaMessage } from '../replica/Replica.js';
-import { acceptBytes } from './acceptBytes.js';
 import { bytesAllocated, bytesOwned, type WireFailure, wireDecode, wireEncode } from './codec.js';
-import { replicaIdSchema, replicaMessageSchema } from './schemas.js';
+import { valueEncode } from '../storage/valueCodec.js';
+import { type ReplicaMessageWire, replicaIdSchema, replicaMessageSchema } from './schemas.js';
 import { logNamePattern } from './subjects.js';
 import { PROTOCOL_VERSION, wireLimits } from './wireLimits.js';
 
@@ -62,30 +62,21 @@ export function encodePeerBatch(batch: PeerBatch): Uint8Array {
   return withChecksum(peerBatchBody(batch));
 }
 
-/**
- * A batch's msgpack map, as wireEncode writes it, with its accepts written by acceptBytes: the map
- * up to an empty `messages` list, that list's header, then each message's bytes.
- */
+/** A batch's msgpack map, its accepts in their wire form. */
 function peerBatchBody(batch: PeerBatch): Uint8Array {
-  if (!batch.messages.some((message) => message.type === 'accept')) return wireEncode(batch);
   const { v, log, from, to, messages } = batch;
-  const head = wireEncode({ v, log, from, to, messages: [] });
-  assert(head[head.byteLength - 1] === 0x90, 'peer batch: its map does not end with the messages list');
-  const parts = messages.map((message) => (message.type === 'accept' ? acceptBytes(message) : null) ?? wireEncode(message));
-  const count = messages.length;
-  const countHeader = count < 16 ? [0x90 + count] : count < 0x10000 ? [0xdc, count >> 8, count & 0xff] : [0xdd, count >>> 24, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff];
-  let size = head.byteLength - 1 + countHeader.length;
-  for (const part of parts) size += part.byteLength;
-  const body = bytesAllocated(size);
-  body.set(head.subarray(0, head.byteLength - 1));
-  let at = head.byteLength - 1;
-  body.set(countHeader, at);
-  at += countHeader.length;
-  for (const part of parts) {
-    body.set(part, at);
-    at += part.byteLength;
-  }
-  return body;
+  return wireEncode({ v, log, from, to, messages: messages.map(peerMessageWire) });
+}
+
+/**
+ * A message as it travels: an accept carries its value in the stored form (valueEncode: made once
+ * per value, and the leader writes the same bytes to its own store). Writing it is one copy of the
+ * bytes, where a map per entry cost a leader 15% of its CPU under the producer's load, and a
+ * follower reads the entries back without a msgpack library and stores the bytes as they came.
+ */
+export function peerMessageWire(message: ReplicaMessage): ReplicaMessageWire {
+  if (message.type !== 'accept') return message;
+  return { ...message, value: { valueId: message.value.valueId, stored: valueEncode(message.value) } };
 }
 
 /** The highest replica id msgpack writes in one byte (a positive fixint). */
