@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { ReplicaId } from '../log/ballot.js';
 import type { CommittedEntry } from '../log/types.js';
 import { bytesOwned, type WireFailure, wireDecode, wireEncode, wireFailure } from './codec.js';
+import { appendReplyBytes } from './appendReplyBytes.js';
 import { tuplesDecode } from './entryTuples.js';
 import {
   type AppendReply,
@@ -77,8 +78,9 @@ export function decodeAppendRequest(bytes: Uint8Array, options: DecodeOptions): 
   return decoded.ok ? { ok: true, request: decoded.body } : decoded;
 }
 
+/** A successful reply is written by appendReplyBytes (the library's bytes, for a fraction of its CPU). */
 export function encodeAppendReply(reply: AppendReply): Uint8Array {
-  return wireEncode(reply);
+  return (reply.ok ? appendReplyBytes(reply.results) : null) ?? wireEncode(reply);
 }
 
 export function decodeAppendReply(bytes: Uint8Array, options: DecodeOptions): ReplyDecoded<AppendReply> {

@@ -36,6 +36,13 @@ export function stringHeaderBytes(length: number): number {
   return length < 32 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
 }
 
+/** A string's msgpack form, made once: for the field names written again and again. */
+export function stringEncoded(text: string): Uint8Array {
+  const writer = new ByteWriter(optionalStringBytes(text));
+  writer.optionalString(text);
+  return writer.bytes.subarray(0, writer.at);
+}
+
 export function optionalStringBytes(text: string | undefined): number {
   if (text === undefined) return 1;
   const length = utf8Bytes(text);
@@ -89,12 +96,23 @@ export class ByteWriter {
     this.copy(data);
   }
 
-  /** A tiny payload goes byte by byte: TypedArray.set costs more to call. */
+  /** A field name or a tiny payload goes byte by byte: TypedArray.set costs more to call. */
   private copy(bytes: Uint8Array): void {
     const length = bytes.byteLength;
     if (length > copyLoopBytesMax) this.bytes.set(bytes, this.at);
     else for (let i = 0; i < length; i++) this.bytes[this.at + i] = bytes[i]!;
     this.at += length;
+  }
+
+  mapHeader(count: number): void {
+    if (count < 16) this.byte(0x80 + count);
+    else if (count < 0x10000) this.head(0xde, count, 2);
+    else this.head(0xdf, count, 4);
+  }
+
+  /** Bytes already in msgpack form (a field name, say), as they are. */
+  raw(bytes: Uint8Array): void {
+    this.copy(bytes);
   }
 
   optionalString(text: string | undefined): void {

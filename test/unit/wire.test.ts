@@ -6,6 +6,7 @@ import type { MsgHdrsImpl } from '@nats-io/transport-node';
 import { entryFrame } from '../../src/node/PlainEndpoint.js';
 import { frameHeaders } from '../../src/transport/entryFrames.js';
 import type { ReplicaMessage } from '../../src/replica/Replica.js';
+import type { EntryResult } from '../../src/log/types.js';
 import {
   decodeAppendReply,
   decodeAppendRequest,
@@ -294,6 +295,27 @@ describe('client protocol', () => {
       assert.ok(replied.ok);
       assert.deepEqual(replied.reply, reply);
     }
+  });
+
+  it('write successful append replies byte by byte as the msgpack library writes them', async () => {
+    const { wireEncode } = await import('../../src/transport/codec.js');
+    const { SeededRandom } = await import('../../src/log/random.js');
+    const random = new SeededRandom(51);
+    const offsets = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
+    for (const count of [0, 1, 15, 16, 300, 65_536]) {
+      const results: EntryResult[] = Array.from({ length: count }, () => {
+        const offset = offsets[random.int(0, offsets.length - 1)]!;
+        const status = (['ok', 'ok', 'duplicate', 'conflict'] as const)[random.int(0, 3)]!;
+        return status === 'conflict' ? { status, offsetNext: offset } : { status, offset };
+      });
+      const reply = { v: PROTOCOL_VERSION, ok: true, results } as const;
+      assert.deepEqual(Buffer.from(encodeAppendReply(reply)), Buffer.from(wireEncode(reply)), `${count} results`);
+      const decoded = decodeAppendReply(encodeAppendReply(reply), { bytesMax: 1 << 24 });
+      assert.ok(decoded.ok);
+      assert.deepEqual(decoded.reply, reply);
+    }
+    const odd = { v: PROTOCOL_VERSION, ok: true, results: [{ status: 'ok', offset: 1.5 }] } as const;
+    assert.deepEqual(Buffer.from(encodeAppendReply(odd)), Buffer.from(wireEncode(odd)), 'a fraction goes through the library');
   });
 
   it('refuse empty appends and empty ids or keys', () => {
