@@ -2,6 +2,8 @@ import { assert, fail } from './assert.js';
 
 /** Slots per id the table keeps at least: a load of one half keeps probe runs short. */
 const slotsPerIdMin = 2;
+/** The table's first size; it doubles as ids arrive, so a learner that sees few ids costs little. */
+const slotsCountFirst = 16;
 
 /**
  * The bounded window of recently committed client ids. Every replica feeds it the same committed
@@ -15,12 +17,13 @@ const slotsPerIdMin = 2;
  * and compares an id's string only when its 32-bit hash matches.
  */
 export class DedupWindow {
-  /** Ring place + 1 of the id in each slot; 0: empty. */
-  private readonly slots: Int32Array;
-  private readonly mask: number;
+  /** Ring place + 1 of the id in each slot; 0: empty. It doubles as the ring fills (a window may never fill). */
+  private slots = new Int32Array(slotsCountFirst);
+  private mask = slotsCountFirst - 1;
   private readonly ids: string[] = [];
-  private readonly offsets: Float64Array;
-  private readonly hashes: Int32Array;
+  /** Per ring place (typed arrays: a hash as a plain array's element would often be a heap number). */
+  private offsets = new Float64Array(slotsCountFirst / slotsPerIdMin);
+  private hashes = new Int32Array(slotsCountFirst / slotsPerIdMin);
   /** Where the oldest id sits in the ring once the ring is full. */
   private oldestAt = 0;
 
@@ -29,12 +32,6 @@ export class DedupWindow {
     initial: ReadonlyArray<readonly [string, number]>,
   ) {
     assert(Number.isSafeInteger(idsMax) && idsMax >= 1 && idsMax <= 1 << 28, 'dedup window needs room, within 2^28 ids');
-    let slotsCount = 2;
-    while (slotsCount < slotsPerIdMin * idsMax) slotsCount *= 2;
-    this.slots = new Int32Array(slotsCount);
-    this.mask = slotsCount - 1;
-    this.offsets = new Float64Array(idsMax);
-    this.hashes = new Int32Array(idsMax);
     for (const [id, offset] of initial) this.add(id, offset);
   }
 
@@ -48,21 +45,21 @@ export class DedupWindow {
     if (this.slotOf(id, hash) >= 0) fail(`dedup id ${id} added twice`);
     let place = this.ids.length;
     if (place < this.idsMax) {
+      if (place === this.hashes.length) this.grow();
       this.ids.push(id);
+      this.offsets[place] = offset;
+      this.hashes[place] = hash;
     } else {
       place = this.oldestAt;
-      const oldest = this.ids[place]!;
-      const slot = this.slotOf(oldest, this.hashes[place]!);
+      const slot = this.slotOf(this.ids[place]!, this.hashes[place]!);
       assert(slot >= 0 && this.slots[slot] === place + 1, 'dedup ring and table disagree');
       this.slotFree(slot);
       this.ids[place] = id;
+      this.offsets[place] = offset;
+      this.hashes[place] = hash;
       this.oldestAt = (place + 1) % this.idsMax;
     }
-    this.offsets[place] = offset;
-    this.hashes[place] = hash;
-    let slot = hash & this.mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-    this.slots[slot] = place + 1;
+    this.slotTake(place);
   }
 
   /** Oldest first, as LearnerState keeps it. */
@@ -70,6 +67,27 @@ export class DedupWindow {
     const places = [...this.ids.keys()];
     const ordered = [...places.slice(this.oldestAt), ...places.slice(0, this.oldestAt)];
     return ordered.map((place) => [this.ids[place]!, this.offsets[place]!] as const);
+  }
+
+  /** Puts ring place `place` into the first empty slot of its probe run. */
+  private slotTake(place: number): void {
+    let slot = this.hashes[place]! & this.mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+    this.slots[slot] = place + 1;
+  }
+
+  /** Doubles the ring's room and the table, and puts every id back. */
+  private grow(): void {
+    const room = 2 * this.hashes.length;
+    const offsets = new Float64Array(room);
+    offsets.set(this.offsets);
+    const hashes = new Int32Array(room);
+    hashes.set(this.hashes);
+    this.offsets = offsets;
+    this.hashes = hashes;
+    this.slots = new Int32Array(slotsPerIdMin * room);
+    this.mask = this.slots.length - 1;
+    for (let place = 0; place < this.ids.length; place++) this.slotTake(place);
   }
 
   /** The slot holding `id`, or -1. */
