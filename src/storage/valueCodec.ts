@@ -111,6 +111,9 @@ export function valueTupleStarts(options: { bytes: Uint8Array; table: string; ke
   else if (head === 0xdc && at + 3 <= end) [count, at] = [(bytes[at + 1]! << 8) | bytes[at + 2]!, at + 3];
   else if (head === 0xdd && at + 5 <= end) [count, at] = [((bytes[at + 1]! << 24) >>> 0) + ((bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!), at + 5];
   else return fail('value entries are not an array');
+  // Every tuple takes 6 bytes at least (its header, an empty bin and three nils): a count the bytes
+  // cannot hold is refused before anything is allocated for it.
+  if (count > (end - at) / tupleBytesMin) return fail(`${count} entries in ${end - at} bytes`);
   const starts = new Array<number>(count + 1);
   for (let position = 0; position < count; position++) {
     starts[position] = at;
@@ -121,6 +124,9 @@ export function valueTupleStarts(options: { bytes: Uint8Array; table: string; ke
   starts[count] = at;
   return starts;
 }
+
+/** The fewest bytes an entry tuple takes: [bin 0, nil, nil, nil]. */
+const tupleBytesMin = 6;
 
 /** The end of the msgpack number at `at` (any integer or float form the library writes); -1 if none. */
 function numberEnd(bytes: Uint8Array, at: number): number {

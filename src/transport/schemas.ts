@@ -35,8 +35,9 @@ const loneSurrogate = /\p{Cs}/u;
  * What is wrong with `id` as an id a client appends, or null. An id travels as a NATS header value
  * (`Paxlog-Id`) on the live tail and in plain replay, where a line break would end the header and
  * surrounding whitespace is trimmed away. So an id has no control character, no leading or
- * trailing whitespace and no lone surrogate, and reads back the same on every path. Only where clients append: peers and
- * storage take any id up to the length limit, so a log written before this rule still replicates.
+ * trailing whitespace and no lone surrogate, and reads back the same on every path. Only where
+ * clients append: peers and storage take any id up to the length limit, so a log written before
+ * this rule still replicates.
  */
 export function clientIdProblem(id: string): string | null {
   if (controlCharacter.test(id)) return 'an id cannot hold a control character (U+0000-U+001F, U+007F)';

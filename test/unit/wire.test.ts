@@ -192,6 +192,10 @@ describe('peer batches', () => {
       [[1, 5, [[data, null, null, null]], 'extra'], /3-element/],
       [{ format: 1 }, /3-element/],
     ];
+    // An array 32 header that claims 2^32 - 1 entries, with none after it.
+    const claims = new Uint8Array([0x93, 0x01, 0x05, 0xdd, 0xff, 0xff, 0xff, 0xff]);
+    const claimsAccept = { type: 'accept', from: 1, ballot, instance: 11, value: { valueId: '3.1:11', stored: claims } };
+    assertProblem(rawPeer({ v: 1, log: 'orders', from: 1, to: 2, messages: [claimsAccept] }), 'schema', { detail: /4294967295 entries in 0 bytes/ });
     for (const [stored, problem] of cases) {
       const accept = { type: 'accept', from: 1, ballot, instance: 11, value: { valueId: '3.1:11', stored: encoder.encode(stored) } };
       assertProblem(rawPeer({ v: 1, log: 'orders', from: 1, to: 2, messages: [accept] }), 'schema', { detail: problem });
