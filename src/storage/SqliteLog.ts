@@ -404,17 +404,9 @@ export class SqliteLog implements LogStoreReader {
   private packBatch(options: { row: BatchRow; page: PackedPage; from: number; scanEnd: number; key: string | undefined }): boolean {
     const { row, page } = options;
     if (row.offset_first >= options.scanEnd) return true;
-    batchVerify(row);
-    const key = `instance ${row.instance}`;
-    const recordRow = this.statements.recordOne.get(row.instance);
-    if (recordRow === undefined || recordRow.chosen !== 1) throw new CorruptionError({ table: 'records', key, detail: 'a committed batch has no chosen record' });
-    recordVerify(recordRow);
-    const bytes = bytesPlain(recordRow.value);
+    const { bytes, key, skipped } = this.batchRecord(batchVerify(row));
     const starts = valueTupleStarts({ bytes, table: 'records', key });
-    const skipped = skippedDecode(row.skipped);
-    if (starts.length - 1 - skipped.size !== row.offset_next - row.offset_first) {
-      throw new CorruptionError({ table: 'batches', key, detail: `its value holds ${starts.length - 1 - skipped.size} committed entries for offsets ${row.offset_first} to ${row.offset_next}` });
-    }
+    batchCountVerify({ row, key, entries: starts.length - 1 - skipped.size });
     let offset = row.offset_first;
     for (let position = 0; position + 1 < starts.length; position++) {
       if (skipped.has(position)) continue;
@@ -461,24 +453,29 @@ export class SqliteLog implements LogStoreReader {
    * cached is what clients read or what was committed since.
    */
   private batchDecoded(row: BatchRow, options: { cache: boolean }): DecodedBatch {
-    batchVerify(row);
-    const cached = this.cache.get(row.instance);
+    const cached = this.cache.get(batchVerify(row).instance);
     if (cached !== undefined) return cached;
+    const { bytes, key, skipped } = this.batchRecord(row);
+    const entries = committedEntriesDecode({ bytes, table: 'records', key, offsetFirst: row.offset_first, timestampMs: row.timestamp_ms, skipped });
+    batchCountVerify({ row, key, entries: entries.length });
+    const batch = { instance: row.instance, offsetFirst: row.offset_first, offsetNext: row.offset_next, entries };
+    if (options.cache) this.cache.put(batch);
+    return batch;
+  }
+
+  /**
+   * The stored value of a committed batch whose row the caller verified, its record's checksums
+   * verified here, with the positions of the value that got no offset: what a decoded read and a
+   * packed read start from.
+   */
+  private batchRecord(row: BatchRow): { bytes: Uint8Array; key: string; skipped: ReadonlySet<number> } {
     const key = `instance ${row.instance}`;
     const recordRow = this.statements.recordOne.get(row.instance);
     if (recordRow === undefined || recordRow.chosen !== 1) {
       throw new CorruptionError({ table: 'records', key, detail: 'a committed batch has no chosen record' });
     }
     recordVerify(recordRow);
-    const skipped = skippedDecode(row.skipped);
-    const bytes = bytesPlain(recordRow.value);
-    const entries = committedEntriesDecode({ bytes, table: 'records', key, offsetFirst: row.offset_first, timestampMs: row.timestamp_ms, skipped });
-    if (row.offset_first + entries.length !== row.offset_next) {
-      throw new CorruptionError({ table: 'batches', key, detail: `its value holds ${entries.length} committed entries for offsets ${row.offset_first} to ${row.offset_next}` });
-    }
-    const batch = { instance: row.instance, offsetFirst: row.offset_first, offsetNext: row.offset_next, entries };
-    if (options.cache) this.cache.put(batch);
-    return batch;
+    return { bytes: bytesPlain(recordRow.value), key, skipped: skippedDecode(row.skipped) };
   }
 
   /** The offset the next committed entry gets, as of the last persisted batch. */
@@ -777,6 +774,13 @@ function recordFromRow(row: RecordRow): InstanceRecord {
   recordVerify(row);
   const value = valueDecode({ bytes: bytesPlain(row.value), valueId: row.value_id, table: 'records', key: `instance ${row.instance}` });
   return { instance: row.instance, ballot: { round: row.ballot_round, replica: row.ballot_replica }, chosen: row.chosen === 1, value };
+}
+
+/** A committed batch's value must hold one entry per offset of the batch, skipped positions aside. */
+function batchCountVerify(options: { row: BatchRow; key: string; entries: number }): void {
+  const { row, key, entries } = options;
+  if (row.offset_first + entries === row.offset_next) return;
+  throw new CorruptionError({ table: 'batches', key, detail: `its value holds ${entries} committed entries for offsets ${row.offset_first} to ${row.offset_next}` });
 }
 
 function batchVerify(row: BatchRow): BatchRow {

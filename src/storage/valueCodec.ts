@@ -1,6 +1,6 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { type CommittedEntry, committedEntryMake, type Entry, type Value } from '../log/types.js';
-import { tupleEnd, tupleFields } from '../transport/entryTuples.js';
+import { tupleEnd, tupleFields, uintAt } from '../transport/entryTuples.js';
 import { wireLimits } from '../transport/wireLimits.js';
 import { CorruptionError } from './CorruptionError.js';
 import { valueBytes } from './valueBytes.js';
@@ -65,18 +65,6 @@ export function valueFromStored(options: { bytes: Uint8Array; valueId: string })
   return value;
 }
 
-/** The non-negative integer at `at` in any of msgpack's unsigned forms, if it is a safe one; else null. */
-function uintAt(bytes: Uint8Array, at: number): number | null {
-  const head = bytes[at];
-  if (head === undefined) return null;
-  if (head < 0x80) return head;
-  const width = head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : head === 0xcf ? 8 : 0;
-  if (width === 0 || at + 1 + width > bytes.byteLength) return null;
-  let value = 0;
-  for (let i = 1; i <= width; i++) value = value * 256 + bytes[at + i]!;
-  return Number.isSafeInteger(value) ? value : null;
-}
-
 /** valueEncode through @msgpack/msgpack: what valueBytes must equal, and its fallback. */
 export function valueEncodeByLibrary(value: Value): Uint8Array {
   const entries: EntryTuple[] = value.entries.map((entry) => [
@@ -128,13 +116,15 @@ export function valueTupleStarts(options: { bytes: Uint8Array; table: string; ke
 /** The fewest bytes an entry tuple takes: [bin 0, nil, nil, nil]. */
 const tupleBytesMin = 6;
 
+/** The bytes after the marker of msgpack's uint, int and float forms. */
+const numberWidths = new Map([[0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8], [0xd0, 1], [0xd1, 2], [0xd2, 4], [0xd3, 8], [0xca, 4], [0xcb, 8]]);
+
 /** The end of the msgpack number at `at` (any integer or float form the library writes); -1 if none. */
 function numberEnd(bytes: Uint8Array, at: number): number {
   const head = bytes[at];
   if (head === undefined) return -1;
   if (head < 0x80 || head >= 0xe0) return at + 1;
-  const widths: Record<number, number> = { 0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8, 0xca: 4, 0xcb: 8 };
-  const width = widths[head];
+  const width = numberWidths.get(head);
   return width === undefined ? -1 : at + 1 + width;
 }
 

@@ -129,20 +129,24 @@ export function tupleFields(bytes: Uint8Array, at: number, end: number): TupleFi
   }
   if (id !== null && id.length > wireLimits.idCharsMax) return `an entry id must be at most ${wireLimits.idCharsMax} characters`;
   if (key !== null && key.length > wireLimits.keyCharsMax) return `an entry key must be at most ${wireLimits.keyCharsMax} characters`;
-  const expectedOffset = optionalUint(bytes, expectedAt);
-  if (expectedOffset !== null && !Number.isSafeInteger(expectedOffset)) return 'an entry expectedOffset must be a safe integer';
+  const expectedOffset = bytes[expectedAt] === 0xc0 ? null : uintAt(bytes, expectedAt);
+  if (expectedOffset === null && bytes[expectedAt] !== 0xc0) return 'an entry expectedOffset must be a safe integer';
   return { data: bytes.subarray(payloadAt(bytes, at + 1), idAt), id, key, expectedOffset, end: tupleEndAt };
 }
 
-/** The uint or nil item at `at` (checked by tupleEnd), as a number or null. */
-function optionalUint(bytes: Uint8Array, at: number): number | null {
-  const head = bytes[at]!;
-  if (head === 0xc0) return null;
+/**
+ * The msgpack uint at `at` (positive fixint or uint 8 to 64) as a number, if it is a safe integer;
+ * null for any other form, a uint past `bytes`, or one of 2^53 or more.
+ */
+export function uintAt(bytes: Uint8Array, at: number): number | null {
+  const head = bytes[at];
+  if (head === undefined) return null;
   if (head < 0x80) return head;
-  if (head === 0xcc) return bytes[at + 1]!;
-  if (head === 0xcd) return (bytes[at + 1]! << 8) | bytes[at + 2]!;
-  if (head === 0xce) return u32(bytes, at + 1);
-  return u32(bytes, at + 1) * 0x1_0000_0000 + u32(bytes, at + 5);
+  const width = head === 0xcc ? 1 : head === 0xcd ? 2 : head === 0xce ? 4 : head === 0xcf ? 8 : 0;
+  if (width === 0 || at + 1 + width > bytes.byteLength) return null;
+  let value = 0;
+  for (let i = 1; i <= width; i++) value = value * 256 + bytes[at + i]!;
+  return Number.isSafeInteger(value) ? value : null;
 }
 
 /**
