@@ -61,7 +61,7 @@ function fromLeader(messages: ReplicaMessage[]): Uint8Array {
 /** A follower that voted before (no rebuild), promised to the leader's ballot. */
 function followerOpen(path: string): { replica: Replica; store: SqliteLog } {
   const store = SqliteLog.open({ path, dedupIdsMax: 100_000 });
-  store.persist({ hardState: { promised: ballotZero, roundMax: 0 }, records: [], committed: [], mustSync: true });
+  store.persist({ hardState: { promised: ballotZero, roundMax: 0, incarnation: store.hardState().incarnation }, records: [], committed: [], mustSync: true });
   const replica = new Replica({
     id: follower,
     peers: [leader, follower, 3],
@@ -93,7 +93,7 @@ export async function replicaPathRun(options: { appends: number }): Promise<Reco
   try {
     const { replica, store } = followerOpen(join(dir, `${log}.sqlite`));
     const stages: Stages = { decode: 0, core: 0, persist: 0, encode: 0 };
-    const ballot: Ballot = { round: 1, replica: leader };
+    const ballot: Ballot = { round: 1, replica: leader, incarnation: 7 };
     handle({ replica, store, stages, bytes: fromLeader([{ type: 'prepare', from: leader, ballot, instanceFrom: 1 }]) });
     Object.assign(stages, { decode: 0, core: 0, persist: 0, encode: 0 });
     const batches = leaderBatches({ ballot, appends: options.appends });

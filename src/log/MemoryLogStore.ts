@@ -67,7 +67,12 @@ export class MemoryLogStore implements LogStore {
 }
 
 export class MemoryStableStore implements StableStore {
-  private state: HardState = { promised: ballotZero, roundMax: 0 };
+  private state: HardState;
+
+  /** `incarnation`: a real store draws it at random when it is created; tests and the simulator pick it. */
+  constructor(options: { incarnation: number } = { incarnation: 1 }) {
+    this.state = { promised: ballotZero, roundMax: 0, incarnation: options.incarnation };
+  }
 
   hardState(): HardState {
     return this.state;

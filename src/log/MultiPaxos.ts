@@ -1,6 +1,6 @@
 import { Acceptor, type AcceptorOptions } from './Acceptor.js';
 import { assert, unreachable } from './assert.js';
-import { type Ballot, type ReplicaId, ballotCompare } from './ballot.js';
+import { type Ballot, type ReplicaId, ballotCompare, incarnationValid } from './ballot.js';
 import { Effects, type Ready } from './Effects.js';
 import { Learner } from './Learner.js';
 import { type PaxosLimits, paxosLimitsCheck, paxosLimitsDefault } from './limits.js';
@@ -72,6 +72,7 @@ export class MultiPaxos {
   protected readonly learner: Learner;
   protected readonly proposer: Proposer;
   private roundMax: number;
+  private readonly incarnation: number;
   private tickNow = 0;
   private proposalIdNext = 1;
   /** Proposals waiting for their instance to be learned. A leader that lost and regained its
@@ -101,6 +102,8 @@ export class MultiPaxos {
     this.id = options.id;
     this.limits = paxosLimitsCheck({ ...paxosLimitsDefault, ...options.limits });
     this.roundMax = options.hardState.roundMax;
+    this.incarnation = options.hardState.incarnation;
+    assert(incarnationValid(this.incarnation), `incarnation ${this.incarnation}`);
     this.effects = new Effects(options.peers);
     this.rebuild = options.hardState.rebuilding === true && options.peers.length > 1 ? this.createRebuild() : null;
     this.learner = this.createLearner(options.learnerState, { dedupIdsMax: this.limits.dedupIdsMax });
@@ -500,7 +503,7 @@ export class MultiPaxos {
   }
 
   private persistHardState(): void {
-    const hardState = { promised: this.acceptor.promised, roundMax: this.roundMax };
+    const hardState = { promised: this.acceptor.promised, roundMax: this.roundMax, incarnation: this.incarnation };
     this.effects.hardState = this.rebuild === null ? hardState : { ...hardState, rebuilding: true };
   }
 
@@ -538,6 +541,7 @@ export class MultiPaxos {
       get roundMax() {
         return paxos.roundMax;
       },
+      incarnation: this.incarnation,
     };
   }
 

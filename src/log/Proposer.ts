@@ -21,6 +21,8 @@ export interface ProposerHost {
   persistRound(round: number): void;
   readonly promised: Ballot;
   readonly roundMax: number;
+  /** This store's incarnation, the third part of every ballot this proposer makes. */
+  readonly incarnation: number;
 }
 
 interface Queued {
@@ -118,7 +120,7 @@ export class Proposer {
     this.tickNow = tick;
     const host = this.options.host;
     const round = Math.max(host.promised.round, host.roundMax, this.roundSeenMax) + 1;
-    const ballot = ballotMake({ round, replica: this.options.id });
+    const ballot = ballotMake({ round, replica: this.options.id, incarnation: host.incarnation });
     host.persistRound(round);
     this.ballotNow = ballot;
     this.phaseNow = 'preparing';

@@ -4,37 +4,57 @@ import { assert } from './assert.js';
 export type ReplicaId = number;
 
 /**
- * A ballot orders proposers: first by round, then by replica id. Two proposers never share a
- * ballot because the replica id is part of it, and one proposer never reuses a round across
- * restarts because the highest round it used is persisted before its prepare leaves.
+ * A ballot orders proposers: by round, then by replica id, then by incarnation. Two replicas
+ * never share a ballot because the replica id is part of it. One replica never reuses a round
+ * across restarts, because the highest round it used is persisted before its prepare leaves.
+ *
+ * A replica whose disk was lost forgets that round, and may pick it again in its new life. The
+ * incarnation keeps the two lives' ballots apart: it is drawn at random when a store is created
+ * (1 to 2^48 - 1) and kept for the store's life, snapshot installs included. Without it, an accept
+ * of the old life still in flight could land at the same ballot as a different value of the new
+ * life, and two acceptors would hold different values under one ballot (docs/ARCHITECTURE.md,
+ * "A new or wiped replica"). 0 is the zero ballot's, and that of ballots stored before
+ * incarnations existed (schema 3).
  */
 export interface Ballot {
   readonly round: number;
   readonly replica: ReplicaId;
+  readonly incarnation: number;
 }
 
-export const ballotZero: Ballot = Object.freeze({ round: 0, replica: 0 });
+export const ballotZero: Ballot = Object.freeze({ round: 0, replica: 0, incarnation: 0 });
+
+/** Incarnations are drawn below this: the wire refuses larger ones. */
+export const incarnationsMax = 2 ** 48;
 
 export function ballotCompare(a: Ballot, b: Ballot): number {
   if (a.round !== b.round) return a.round < b.round ? -1 : 1;
   if (a.replica !== b.replica) return a.replica < b.replica ? -1 : 1;
+  if (a.incarnation !== b.incarnation) return a.incarnation < b.incarnation ? -1 : 1;
   return 0;
 }
 
 export function ballotEqual(a: Ballot, b: Ballot): boolean {
-  return a.round === b.round && a.replica === b.replica;
+  return a.round === b.round && a.replica === b.replica && a.incarnation === b.incarnation;
+}
+
+/** A store's incarnation: a safe integer in [0, incarnationsMax); 0 only for stores made before them. */
+export function incarnationValid(incarnation: number): boolean {
+  return Number.isSafeInteger(incarnation) && incarnation >= 0 && incarnation < incarnationsMax;
 }
 
 export function ballotMax(a: Ballot, b: Ballot): Ballot {
   return ballotCompare(a, b) >= 0 ? a : b;
 }
 
-export function ballotMake(options: { round: number; replica: ReplicaId }): Ballot {
+export function ballotMake(options: { round: number; replica: ReplicaId; incarnation: number }): Ballot {
   assert(Number.isSafeInteger(options.round) && options.round >= 1, `ballot round ${options.round}`);
   assert(Number.isSafeInteger(options.replica) && options.replica >= 1, `ballot replica ${options.replica}`);
-  return { round: options.round, replica: options.replica };
+  assert(incarnationValid(options.incarnation), `ballot incarnation ${options.incarnation}`);
+  return { round: options.round, replica: options.replica, incarnation: options.incarnation };
 }
 
+/** round.replica, then .incarnation unless it is 0: a value id made from it is unique to one life. */
 export function ballotText(b: Ballot): string {
-  return `${b.round}.${b.replica}`;
+  return b.incarnation === 0 ? `${b.round}.${b.replica}` : `${b.round}.${b.replica}.${b.incarnation}`;
 }

@@ -35,6 +35,8 @@ export interface HardState {
   readonly promised: Ballot;
   /** The highest round this replica used as a proposer; a new ballot always exceeds it. */
   readonly roundMax: number;
+  /** This store's incarnation, part of every ballot this replica makes (see Ballot); never changes. */
+  readonly incarnation: number;
   /**
    * The replica started from an empty store (new, or its disk was lost) and is rebuilding: a
    * non-voting learner until it may vote again (see Rebuild). Absent means false.

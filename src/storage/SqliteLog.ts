@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { dirname } from 'node:path';
 import { assert, fail } from '../log/assert.js';
-import { ballotCompare, ballotText, ballotZero } from '../log/ballot.js';
+import { ballotCompare, ballotText, ballotZero, incarnationsMax, incarnationValid } from '../log/ballot.js';
 import type { Ready } from '../log/Effects.js';
 import type { LogStoreReader } from '../log/storage.js';
 import { type CommittedBatch, type CommittedEntry, committedEntryBytes, type HardState, type InstanceRecord, type LearnerState, type PackedSegment, type Value } from '../log/types.js';
@@ -24,6 +25,8 @@ const metaKey = {
   epoch: 'epoch',
   promisedRound: 'promised_round',
   promisedReplica: 'promised_replica',
+  promisedIncarnation: 'promised_incarnation',
+  incarnation: 'incarnation',
   roundMax: 'round_max',
   committedInstance: 'committed_instance',
   offsetNext: 'offset_next',
@@ -64,6 +67,7 @@ interface RecordRow {
   readonly instance: number;
   readonly ballot_round: number;
   readonly ballot_replica: number;
+  readonly ballot_incarnation: number;
   readonly chosen: number;
   readonly value_id: string;
   readonly value_checksum: number;
@@ -107,7 +111,7 @@ interface DedupRow {
   readonly checksum: number;
 }
 
-const recordColumns = 'instance, ballot_round, ballot_replica, chosen, value_id, value_checksum, checksum, value';
+const recordColumns = 'instance, ballot_round, ballot_replica, ballot_incarnation, chosen, value_id, value_checksum, checksum, value';
 
 function statementsPrepare(db: Database.Database) {
   return {
@@ -116,15 +120,15 @@ function statementsPrepare(db: Database.Database) {
       'INSERT INTO meta (key, value, checksum) VALUES (?, ?, ?) ' +
         'ON CONFLICT (key) DO UPDATE SET value = excluded.value, checksum = excluded.checksum',
     ),
-    recordPut: db.prepare<[number, number, number, number, string, number, number, Uint8Array]>(
-      `INSERT OR REPLACE INTO records (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    recordPut: db.prepare<[number, number, number, number, number, string, number, number, Uint8Array]>(
+      `INSERT OR REPLACE INTO records (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     recordHead: db.prepare<[number], { valueId: string; valueChecksum: number; chosen: number }>(
       'SELECT value_id AS valueId, value_checksum AS valueChecksum, chosen FROM records WHERE instance = ?',
     ),
     recordOne: db.prepare<[number], RecordRow>(`SELECT ${recordColumns} FROM records WHERE instance = ?`),
-    recordHeadUpdate: db.prepare<[number, number, number, number, number]>(
-      'UPDATE records SET ballot_round = ?, ballot_replica = ?, chosen = ?, checksum = ? WHERE instance = ?',
+    recordHeadUpdate: db.prepare<[number, number, number, number, number, number]>(
+      'UPDATE records SET ballot_round = ?, ballot_replica = ?, ballot_incarnation = ?, chosen = ?, checksum = ? WHERE instance = ?',
     ),
     recordsRange: db.prepare<[number, number, number], RecordRow>(
       `SELECT ${recordColumns} FROM records WHERE instance >= ? AND instance <= ? ORDER BY instance LIMIT ?`,
@@ -199,6 +203,7 @@ export class SqliteLog implements LogStoreReader {
       pragmasApply({ db, path: options.path });
       const statements = db.transaction(() => {
         tablesCreate(db);
+        schemaMigrate({ db, path: options.path });
         const prepared = statementsPrepare(db);
         schemaEnsure({ statements: prepared, path: options.path });
         return prepared;
@@ -257,13 +262,19 @@ export class SqliteLog implements LogStoreReader {
   hardState(): HardState {
     const round = this.metaGet(metaKey.promisedRound);
     const replica = this.metaGet(metaKey.promisedReplica);
+    const promisedIncarnation = this.metaGet(metaKey.promisedIncarnation);
     const roundMax = this.metaGet(metaKey.roundMax);
-    const rebuilding = this.metaGet(metaKey.rebuilding) === 1 ? { rebuilding: true } : {};
-    if (round === undefined || replica === undefined || roundMax === undefined) {
-      assert(round === undefined && replica === undefined && roundMax === undefined, 'hard state stored in part');
-      return { promised: ballotZero, roundMax: 0, ...rebuilding };
+    const incarnation = this.metaGet(metaKey.incarnation);
+    if (incarnation === undefined || !incarnationValid(incarnation)) {
+      throw new CorruptionError({ table: 'meta', key: metaKey.incarnation, detail: `the store's incarnation is ${incarnation ?? 'missing'}` });
     }
-    return { promised: { round, replica }, roundMax, ...rebuilding };
+    const rebuilding = this.metaGet(metaKey.rebuilding) === 1 ? { rebuilding: true } : {};
+    if (round === undefined || replica === undefined || promisedIncarnation === undefined || roundMax === undefined) {
+      const none = round === undefined && replica === undefined && promisedIncarnation === undefined && roundMax === undefined;
+      assert(none, 'hard state stored in part');
+      return { promised: ballotZero, roundMax: 0, incarnation, ...rebuilding };
+    }
+    return { promised: { round, replica, incarnation: promisedIncarnation }, roundMax, incarnation, ...rebuilding };
   }
 
   /**
@@ -571,7 +582,9 @@ export class SqliteLog implements LogStoreReader {
         for (const record of options.own.records) if (record.instance > log.cursor.committedInstance) log.recordWrite(record);
         log.metaPut(metaKey.promisedRound, promised.round);
         log.metaPut(metaKey.promisedReplica, promised.replica);
+        log.metaPut(metaKey.promisedIncarnation, promised.incarnation);
         log.metaPut(metaKey.roundMax, own.roundMax);
+        log.metaPut(metaKey.incarnation, own.incarnation);
         log.metaPut(metaKey.rebuilding, own.rebuilding === true ? 1 : 0);
         log.metaPut(metaKey.epoch, options.own.epoch);
       })();
@@ -626,22 +639,22 @@ export class SqliteLog implements LogStoreReader {
   private recordWrite(record: InstanceRecord): void {
     const { instance, ballot, chosen, value } = record;
     assert(Number.isSafeInteger(instance) && instance >= 1, `record instance ${instance}`);
-    const { round, replica } = ballot;
+    const { round, replica, incarnation } = ballot;
     const { valueId } = value;
     const stored = this.statements.recordHead.get(instance);
     if (stored !== undefined && stored.valueId === valueId) {
       // The value object was usually written here before (its accept): its checksum is known.
       const valueChecksum = valueChecksums.get(value) ?? blobChecksum(valueEncode(value));
       assert(stored.valueChecksum === valueChecksum, `instance ${instance}: valueId ${valueId} names two values`);
-      const checksum = recordChecksum({ instance, round, replica, chosen, valueId, valueChecksum });
-      this.statements.recordHeadUpdate.run(round, replica, chosen ? 1 : 0, checksum, instance);
+      const checksum = recordChecksum({ instance, round, replica, incarnation, chosen, valueId, valueChecksum });
+      this.statements.recordHeadUpdate.run(round, replica, incarnation, chosen ? 1 : 0, checksum, instance);
       return;
     }
     const bytes = valueEncode(value);
     const valueChecksum = blobChecksum(bytes);
     valueChecksums.set(value, valueChecksum);
-    const checksum = recordChecksum({ instance, round, replica, chosen, valueId, valueChecksum });
-    this.statements.recordPut.run(instance, round, replica, chosen ? 1 : 0, valueId, valueChecksum, checksum, bytes);
+    const checksum = recordChecksum({ instance, round, replica, incarnation, chosen, valueId, valueChecksum });
+    this.statements.recordPut.run(instance, round, replica, incarnation, chosen ? 1 : 0, valueId, valueChecksum, checksum, bytes);
   }
 
   private hardStateWrite(hardState: HardState): void {
@@ -652,9 +665,11 @@ export class SqliteLog implements LogStoreReader {
     );
     assert(hardState.roundMax >= last.roundMax, `roundMax decreases from ${last.roundMax} to ${hardState.roundMax}`);
     assert(hardState.rebuilding !== true || last.rebuilding === true, 'a voting replica cannot go back to rebuilding');
+    assert(hardState.incarnation === last.incarnation, `incarnation changes from ${last.incarnation} to ${hardState.incarnation}`);
     this.metaPut(metaKey.rebuilding, hardState.rebuilding === true ? 1 : 0);
     this.metaPut(metaKey.promisedRound, hardState.promised.round);
     this.metaPut(metaKey.promisedReplica, hardState.promised.replica);
+    this.metaPut(metaKey.promisedIncarnation, hardState.promised.incarnation);
     this.metaPut(metaKey.roundMax, hardState.roundMax);
   }
 
@@ -753,18 +768,51 @@ function schemaEnsure(options: { statements: Statements; path: string }): void {
   const version = metaRead({ statements, key });
   if (version === undefined) {
     statements.metaPut.run(key, schemaVersion, metaChecksum({ key, value: schemaVersion }));
-    // A new store may be a replica whose disk was lost: it rebuilds before it votes (see Rebuild).
+    // A new store may be a replica whose disk was lost: it rebuilds before it votes (see Rebuild),
+    // and its ballots differ from its old life's by a new incarnation (see Ballot).
     statements.metaPut.run(metaKey.rebuilding, 1, metaChecksum({ key: metaKey.rebuilding, value: 1 }));
+    const incarnation = incarnationDraw();
+    statements.metaPut.run(metaKey.incarnation, incarnation, metaChecksum({ key: metaKey.incarnation, value: incarnation }));
   } else if (version !== schemaVersion) {
     throw new Error(`SQLite at ${options.path}: schema_version ${version}, this build reads ${schemaVersion}`);
   }
+}
+
+/** A new store's incarnation: random in [1, incarnationsMax), so two lives of one replica differ. */
+function incarnationDraw(): number {
+  return randomInt(1, incarnationsMax);
+}
+
+/**
+ * Brings a schema-3 store (before incarnations) to this build's schema, in open()'s transaction:
+ * its ballots get incarnation 0, which its record checksums already cover (see recordChecksum),
+ * and the store draws its own incarnation. Any other version is left to schemaEnsure to refuse.
+ * The new column lands after the value in a migrated table; every statement names its columns.
+ */
+function schemaMigrate(options: { db: Database.Database; path: string }): void {
+  const { db } = options;
+  const get = db.prepare<[string], MetaRow>('SELECT value, checksum FROM meta WHERE key = ?');
+  const put = db.prepare<[string, number, number]>('INSERT INTO meta (key, value, checksum) VALUES (?, ?, ?)');
+  const read = (key: string): number | undefined => {
+    const row = get.get(key);
+    if (row === undefined) return undefined;
+    checksumVerify({ table: 'meta', key, stored: row.checksum, computed: metaChecksum({ key, value: row.value }) });
+    return row.value;
+  };
+  if (read(metaKey.schemaVersion) !== 3) return;
+  db.exec('ALTER TABLE records ADD COLUMN ballot_incarnation INTEGER NOT NULL DEFAULT 0');
+  const incarnation = incarnationDraw();
+  put.run(metaKey.incarnation, incarnation, metaChecksum({ key: metaKey.incarnation, value: incarnation }));
+  if (read(metaKey.promisedRound) !== undefined) put.run(metaKey.promisedIncarnation, 0, metaChecksum({ key: metaKey.promisedIncarnation, value: 0 }));
+  const key = metaKey.schemaVersion;
+  db.prepare('UPDATE meta SET value = ?, checksum = ? WHERE key = ?').run(schemaVersion, metaChecksum({ key, value: schemaVersion }), key);
 }
 
 /** Checks a records row's checksums: its head, and its value's bytes. */
 function recordVerify(row: RecordRow): void {
   const table = 'records';
   const key = `instance ${row.instance}`;
-  const head = { instance: row.instance, round: row.ballot_round, replica: row.ballot_replica, chosen: row.chosen === 1 };
+  const head = { instance: row.instance, round: row.ballot_round, replica: row.ballot_replica, incarnation: row.ballot_incarnation, chosen: row.chosen === 1 };
   const computed = recordChecksum({ ...head, valueId: row.value_id, valueChecksum: row.value_checksum });
   checksumVerify({ table, key, stored: row.checksum, computed });
   checksumVerify({ table, key, stored: row.value_checksum, computed: blobChecksum(row.value) });
@@ -773,7 +821,8 @@ function recordVerify(row: RecordRow): void {
 function recordFromRow(row: RecordRow): InstanceRecord {
   recordVerify(row);
   const value = valueDecode({ bytes: bytesPlain(row.value), valueId: row.value_id, table: 'records', key: `instance ${row.instance}` });
-  return { instance: row.instance, ballot: { round: row.ballot_round, replica: row.ballot_replica }, chosen: row.chosen === 1, value };
+  const ballot = { round: row.ballot_round, replica: row.ballot_replica, incarnation: row.ballot_incarnation };
+  return { instance: row.instance, ballot, chosen: row.chosen === 1, value };
 }
 
 /** A committed batch's value must hold one entry per offset of the batch, skipped positions aside. */

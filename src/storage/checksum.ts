@@ -6,6 +6,7 @@ export interface RecordColumns {
   readonly instance: number;
   readonly round: number;
   readonly replica: number;
+  readonly incarnation: number;
   readonly chosen: boolean;
   readonly valueId: string;
   readonly valueChecksum: number;
@@ -14,10 +15,13 @@ export interface RecordColumns {
 /**
  * CRC32 over a record's row. It covers the value through the value's own CRC, so a new ballot or
  * chosen mark for the same value rewrites the row's head without rewriting (or reading) the value.
+ * A ballot's incarnation is covered when it is not 0, so rows written before incarnations existed
+ * (schema 3, where every ballot's is 0) verify as they were written.
  */
 export function recordChecksum(record: RecordColumns): number {
+  const ballot = record.incarnation === 0 ? `${record.round}|${record.replica}` : `${record.round}|${record.replica}.${record.incarnation}`;
   return crc32(
-    `r1|${record.instance}|${record.round}|${record.replica}|${record.chosen ? 1 : 0}|` +
+    `r1|${record.instance}|${ballot}|${record.chosen ? 1 : 0}|` +
       `${record.valueChecksum}|${record.valueId.length}|${record.valueId}`,
   );
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Bumped whenever a table or a stored encoding changes; open() refuses any other version. */
-export const schemaVersion = 3;
+export const schemaVersion = 4;
 
 /**
  * meta: checksummed integers (schema_version, epoch, the hard state, the learner cursor).
@@ -26,6 +26,7 @@ const tablesSql = `
     instance INTEGER PRIMARY KEY,
     ballot_round INTEGER NOT NULL,
     ballot_replica INTEGER NOT NULL,
+    ballot_incarnation INTEGER NOT NULL,
     chosen INTEGER NOT NULL,
     value_id TEXT NOT NULL,
     value_checksum INTEGER NOT NULL,

@@ -11,6 +11,7 @@ import type { AcceptMessage, PaxosMessage } from '../log/messages.js';
 import type { Entry, Value } from '../log/types.js';
 import { valueFromStored } from '../storage/valueCodec.js';
 import type { ReplicaMessage } from '../replica/Replica.js';
+import { incarnationsMax } from '../log/ballot.js';
 import type { Assignable, Holds, Writable } from './typeChecks.js';
 import { wireLimits } from './wireLimits.js';
 
@@ -59,7 +60,7 @@ export const roundsMax = 2 ** 48;
 const roundSchema = countSchema.max(roundsMax);
 
 /** The zero ballot (round 0, replica 0) is legal: a reject may report it as the promise. */
-export const ballotSchema = z.strictObject({ round: roundSchema, replica: countSchema });
+export const ballotSchema = z.strictObject({ round: roundSchema, replica: countSchema, incarnation: countSchema.max(incarnationsMax - 1) });
 export const leaseBallotSchema = z.strictObject({ round: roundSchema, epoch: roundSchema, replica: countSchema });
 
 export const entrySchema = z.strictObject({

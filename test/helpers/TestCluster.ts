@@ -149,7 +149,8 @@ export class TestCluster {
   wipe(id: ReplicaId): void {
     const node = this.node(id);
     node.log = new MemoryLogStore();
-    node.stable = new MemoryStableStore();
+    // A new disk, a new life: a real store draws a new incarnation at random (see Ballot).
+    node.stable = new MemoryStableStore({ incarnation: node.stable.hardState().incarnation + 1 });
     node.stable.setHardState({ ...node.stable.hardState(), rebuilding: true });
     node.fsm = new MemoryStateMachine({ state: learnerStateEmpty, entries: [], dedupIdsMax: 1000 });
     node.core = this.makeCore(id, node.log, node.stable, node.fsm);

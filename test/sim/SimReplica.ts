@@ -19,9 +19,13 @@ export interface SimDisk {
   unsynced: Array<{ instance: number; replaced: InstanceRecord | undefined }>;
 }
 
-/** An empty disk; `rebuilding` as a new real store has it (the simulator's first disks vote at once). */
-function freshDisk(options: { rebuilding: boolean } = { rebuilding: true }): SimDisk {
-  const stable = new MemoryStableStore();
+/**
+ * An empty disk; `rebuilding` as a new real store has it (the simulator's first disks vote at once).
+ * Each disk of a replica gets the next incarnation (a real store draws one at random): counted, not
+ * drawn, so the seeded random sequence is the same as before incarnations existed.
+ */
+function freshDisk(options: { rebuilding: boolean; incarnation: number }): SimDisk {
+  const stable = new MemoryStableStore({ incarnation: options.incarnation });
   if (options.rebuilding) stable.setHardState({ ...stable.hardState(), rebuilding: true });
   return { log: new MemoryLogStore(), stable, epoch: 0, checkpoint: { state: learnerStateEmpty, entriesLength: 0 }, unsynced: [] };
 }
@@ -37,7 +41,7 @@ export type ReplicaFactory = (options: ReplicaOptions) => Replica;
 export class SimReplica {
   core: Replica | null = null;
   fsm: MemoryStateMachine | null = null;
-  disk: SimDisk = freshDisk({ rebuilding: false });
+  disk: SimDisk = freshDisk({ rebuilding: false, incarnation: 1 });
   persisting: ReplicaReady | null = null;
   /** Bumped on every crash, so events scheduled for an earlier life are ignored. */
   life = 0;
@@ -116,7 +120,7 @@ export class SimReplica {
 
   /** The disk is lost: a fresh empty one, marked rebuilding as a real new store is. */
   wipe(): void {
-    this.disk = freshDisk();
+    this.disk = freshDisk({ rebuilding: true, incarnation: this.disk.stable.hardState().incarnation + 1 });
     this.fsm = null;
   }
 

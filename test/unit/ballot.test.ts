@@ -1,22 +1,34 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ballotCompare, ballotMake, ballotZero } from '../../src/log/ballot.js';
+import { ballotCompare, ballotEqual, ballotMake, ballotText, ballotZero } from '../../src/log/ballot.js';
 import { SeededRandom } from '../../src/log/random.js';
 
 describe('ballots', () => {
   it('order by round, then by replica id', () => {
-    const a = ballotMake({ round: 1, replica: 3 });
-    const b = ballotMake({ round: 2, replica: 1 });
-    const c = ballotMake({ round: 2, replica: 2 });
+    const a = ballotMake({ round: 1, replica: 3, incarnation: 1 });
+    const b = ballotMake({ round: 2, replica: 1, incarnation: 1 });
+    const c = ballotMake({ round: 2, replica: 2, incarnation: 1 });
     assert.ok(ballotCompare(a, b) < 0);
     assert.ok(ballotCompare(b, c) < 0);
     assert.ok(ballotCompare(ballotZero, a) < 0);
-    assert.equal(ballotCompare(c, ballotMake({ round: 2, replica: 2 })), 0);
+    assert.equal(ballotCompare(c, ballotMake({ round: 2, replica: 2, incarnation: 1 })), 0);
+  });
+
+  it('of two lives of one replica differ at the same round, by incarnation, and their text says so', () => {
+    const oldLife = ballotMake({ round: 5, replica: 3, incarnation: 41 });
+    const newLife = ballotMake({ round: 5, replica: 3, incarnation: 9 });
+    assert.equal(ballotEqual(oldLife, newLife), false);
+    assert.ok(ballotCompare(newLife, oldLife) < 0 && ballotCompare(oldLife, newLife) > 0);
+    assert.ok(ballotCompare(ballotMake({ round: 5, replica: 2, incarnation: 99 }), newLife) < 0, 'the replica id orders before the incarnation');
+    assert.equal(ballotText(oldLife), '5.3.41');
+    assert.equal(ballotText({ round: 5, replica: 3, incarnation: 0 }), '5.3', 'a ballot stored before incarnations keeps its text');
+    assert.throws(() => ballotMake({ round: 1, replica: 1, incarnation: 2 ** 48 }));
+    assert.throws(() => ballotMake({ round: 1, replica: 1, incarnation: -1 }));
   });
 
   it('refuse a round or replica that could collide with the zero ballot', () => {
-    assert.throws(() => ballotMake({ round: 0, replica: 1 }));
-    assert.throws(() => ballotMake({ round: 1, replica: 0 }));
+    assert.throws(() => ballotMake({ round: 0, replica: 1, incarnation: 1 }));
+    assert.throws(() => ballotMake({ round: 1, replica: 0, incarnation: 1 }));
   });
 });
 

@@ -391,6 +391,28 @@ describe('MultiPaxos core', () => {
     assert.equal(assertLogsAgree(cluster).length, 31);
   });
 
+  it("a wiped replica's ballots carry its new disk's incarnation, so they differ from its old life's at any round", () => {
+    const cluster = leaderOf(new TestCluster(3, { inflightInstancesMax: 4, acceptAheadInstancesMax: 8 }), 3);
+    const oldLife = cluster.core(3).status().ballot!;
+    assert.equal(oldLife.incarnation, 1);
+    cluster.propose(3, [entry('a')]);
+    cluster.settle();
+    cluster.wipe(3);
+    leaderOf(cluster, 1);
+    for (let i = 0; i < 12; i++) cluster.propose(1, [entry(`b${i}`)]);
+    cluster.settle();
+    cluster.tick(30);
+    assert.equal(cluster.core(3).status().rebuilding, null, 'it votes again');
+    cluster.core(3).campaign();
+    cluster.settle();
+    const newLife = cluster.core(3).status().ballot!;
+    assert.equal(cluster.core(3).status().phase, 'leading');
+    assert.equal(newLife.incarnation, 2, "the new disk's incarnation");
+    assert.equal(cluster.node(3).stable.hardState().incarnation, 2, 'persisted with every hard state');
+    assert.ok(cluster.sent.some((e) => e.message.type === 'prepare' && e.message.from === 3 && e.message.ballot.incarnation === 2), 'and on the wire');
+    assert.deepEqual(assertLogsAgree(cluster), ['0:a', ...Array.from({ length: 12 }, (_, i) => `${i + 1}:b${i}`)]);
+  });
+
   it('a wiped replica of an idle log votes again: the leader fills the log up to above its floor with no-ops', () => {
     const cluster = wipedAfterTwenty();
     cluster.tick(60);
@@ -436,7 +458,7 @@ describe('MultiPaxos core', () => {
 });
 
 describe('Rebuild', () => {
-  const zero = { round: 0, replica: 0 };
+  const zero = { round: 0, replica: 0, incarnation: 0 };
   it('waits for a majority of the others, sees a new cluster only when all of them are empty, and floors above what they accepted', () => {
     const five = new Rebuild({ id: 1, peers: [1, 2, 3, 4, 5], acceptAheadInstancesMax: 16 });
     assert.equal(five.answersNeeded, 3, 'a majority of the 5 replicas, counted among the other 4');
@@ -445,13 +467,13 @@ describe('Rebuild', () => {
     assert.equal(five.observe(4, { committedInstance: 0, acceptedInstanceMax: 0, promised: zero }), 'new-cluster');
     const three = new Rebuild({ id: 1, peers: [1, 2, 3], acceptAheadInstancesMax: 16 });
     assert.equal(three.observe(2, { committedInstance: 0, acceptedInstanceMax: 0, promised: zero }), 'waiting', 'one empty peer is not enough');
-    assert.equal(three.observe(3, { committedInstance: 0, acceptedInstanceMax: 0, promised: { round: 1, replica: 3 } }), 'floor', 'a promise anywhere means history');
+    assert.equal(three.observe(3, { committedInstance: 0, acceptedInstanceMax: 0, promised: { round: 1, replica: 3, incarnation: 0 } }), 'floor', 'a promise anywhere means history');
     assert.equal(three.floor, 16);
     assert.equal(three.voteBallot(17), null, 'no leader notice above the floor seen yet');
-    three.noticed({ round: 2, replica: 2 }, [10, 16]);
+    three.noticed({ round: 2, replica: 2, incarnation: 0 }, [10, 16]);
     assert.equal(three.voteBallot(17), null, 'a notice for instances at or below the floor does not count');
-    three.noticed({ round: 3, replica: 2 }, [17]);
+    three.noticed({ round: 3, replica: 2, incarnation: 0 }, [17]);
     assert.equal(three.voteBallot(16), null, 'not committed above the floor yet');
-    assert.deepEqual(three.voteBallot(17), { round: 3, replica: 2 });
+    assert.deepEqual(three.voteBallot(17), { round: 3, replica: 2, incarnation: 0 });
   });
 });

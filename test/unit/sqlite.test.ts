@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
+import { crc32 } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
+import { ballotZero } from '../../src/log/ballot.js';
 import { InvariantError } from '../../src/log/assert.js';
 import { readyMustSync } from '../../src/log/Effects.js';
 import { Learner } from '../../src/log/Learner.js';
@@ -95,13 +97,79 @@ function batchesBulk(options: {
 function recordOf(batch: CommittedBatch, chosen: boolean): InstanceRecord {
   const entries = batch.entries.map((entry): Entry => (entry.id === undefined ? { data: entry.data } : { data: entry.data, id: entry.id }));
   const value: Value = valueOfBatch.get(batch) ?? { valueId: batch.valueId, entries, timestampMs: batch.timestampMs };
-  return { instance: batch.instance, ballot: { round: 1, replica: 1 }, chosen, value };
+  return { instance: batch.instance, ballot: { round: 1, replica: 1, incarnation: 5 }, chosen, value };
 }
 
 /** A Ready that commits `batches`: each with its chosen mark, which a committed batch needs. */
 function committedReady(batches: readonly CommittedBatch[]): PersistInput {
   return { ...noWrites, records: batches.map((batch) => recordOf(batch, true)), committed: batches };
 }
+
+describe('SqliteLog: incarnations', () => {
+  it('a new store draws its own incarnation and keeps it across reopens; an adopted snapshot takes the adopter\'s', () => {
+    const [pathA, pathB] = [pathFresh(), pathFresh()];
+    let a = SqliteLog.open({ path: pathA, dedupIdsMax: 10 });
+    const b = SqliteLog.open({ path: pathB, dedupIdsMax: 10 });
+    const [incarnationA, incarnationB] = [a.hardState().incarnation, b.hardState().incarnation];
+    for (const incarnation of [incarnationA, incarnationB]) assert.ok(Number.isSafeInteger(incarnation) && incarnation >= 1 && incarnation < 2 ** 48);
+    assert.notEqual(incarnationA, incarnationB, 'two stores, two lives');
+    const [batch] = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 1, entriesPerBatch: 2, dataBytes: 8 });
+    assert.ok(batch !== undefined);
+    const ballot = { round: 2, replica: 3, incarnation: 77 };
+    const hardState: HardState = { promised: ballot, roundMax: 1, incarnation: incarnationA };
+    a.persist({ hardState, records: [{ ...recordOf(batch, true), ballot }], committed: [batch], mustSync: true });
+    a.close();
+    a = SqliteLog.open({ path: pathA, dedupIdsMax: 10 });
+    assert.deepEqual(a.hardState(), hardState);
+    assert.deepEqual(a.records({ instanceFrom: 1, instanceTo: 1, recordsMax: 1 })[0]?.ballot, ballot, 'a record keeps its ballot\'s incarnation');
+    a.close();
+    SqliteLog.adoptSnapshot({ path: pathA, own: { hardState: b.hardState(), epoch: 4, records: [] } });
+    a = SqliteLog.open({ path: pathA, dedupIdsMax: 10 });
+    assert.equal(a.hardState().incarnation, incarnationB, 'the snapshot became the adopter\'s store, with its incarnation');
+    assert.deepEqual(a.hardState().promised, ballot, 'and the higher promise of the two');
+    a.close();
+    b.close();
+  });
+
+  it('brings a schema-3 store to schema 4: its ballots read back with incarnation 0, checksums verified, and it draws an incarnation', () => {
+    const path = pathFresh();
+    let log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    const batches = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 3, entriesPerBatch: 2, dataBytes: 8 });
+    const old = { round: 3, replica: 2, incarnation: 0 };
+    const records = batches.map((batch) => ({ ...recordOf(batch, true), ballot: old }));
+    log.persist({ hardState: { promised: old, roundMax: 3, incarnation: log.hardState().incarnation }, records, committed: batches, mustSync: true });
+    const entries = log.readEntries({ from: 0, limit: 100 });
+    log.close();
+    // What schema 3 wrote: no ballot_incarnation column, no incarnation in meta.
+    const raw = new Database(path);
+    raw.exec('ALTER TABLE records DROP COLUMN ballot_incarnation');
+    // Each row's checksum as schema 3 computed it, written here by that formula, not by this build's.
+    type Row = { instance: number; ballot_round: number; ballot_replica: number; chosen: number; value_id: string; value_checksum: number };
+    for (const row of raw.prepare<[], Row>('SELECT instance, ballot_round, ballot_replica, chosen, value_id, value_checksum FROM records').all()) {
+      const text = `r1|${row.instance}|${row.ballot_round}|${row.ballot_replica}|${row.chosen}|${row.value_checksum}|${row.value_id.length}|${row.value_id}`;
+      raw.prepare('UPDATE records SET checksum = ? WHERE instance = ?').run(crc32(text), row.instance);
+    }
+    raw.prepare("DELETE FROM meta WHERE key IN ('incarnation', 'promised_incarnation')").run();
+    raw.prepare("UPDATE meta SET value = 3, checksum = ? WHERE key = 'schema_version'").run(metaChecksum({ key: 'schema_version', value: 3 }));
+    raw.close();
+    log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    const { incarnation } = log.hardState();
+    assert.ok(Number.isSafeInteger(incarnation) && incarnation >= 1 && incarnation < 2 ** 48, `incarnation ${incarnation}`);
+    assert.deepEqual(log.hardState(), { promised: old, roundMax: 3, incarnation });
+    assert.deepEqual(log.records({ instanceFrom: 1, instanceTo: 3, recordsMax: 3 }), records);
+    assert.deepEqual(log.readEntries({ from: 0, limit: 100 }), entries);
+    const newer = { round: 4, replica: 1, incarnation };
+    log.persist({ hardState: { promised: newer, roundMax: 4, incarnation }, records: [{ ...records[2]!, ballot: newer }], committed: [], mustSync: true });
+    log.close();
+    log = SqliteLog.open({ path, dedupIdsMax: 10 });
+    assert.equal(log.hardState().incarnation, incarnation, 'migrated once, not again');
+    assert.deepEqual(log.records({ instanceFrom: 3, instanceTo: 3, recordsMax: 1 })[0]?.ballot, newer, 'a head rewrite on a migrated row');
+    log.close();
+    const check = new Database(path, { readonly: true });
+    assert.equal(check.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value, 4);
+    check.close();
+  });
+});
 
 describe('SqliteLog: opening', () => {
   it('sets WAL and synchronous=FULL on every open and reads both back', () => {
@@ -117,10 +185,10 @@ describe('SqliteLog: opening', () => {
   });
 
   it('syncs a Ready with a promise or an accept; writes chosen marks and batches unsynced, then is back at FULL', () => {
-    const ballot = { round: 1, replica: 1 };
+    const ballot = { round: 1, replica: 1, incarnation: 5 };
     const value: Value = { valueId: 'v1', entries: [{ data: bytes('x') }], timestampMs: 5 };
     const accept: InstanceRecord = { instance: 1, ballot, value, chosen: false };
-    assert.equal(readyMustSync({ hardState: { promised: ballot, roundMax: 1 }, records: [] }), true);
+    assert.equal(readyMustSync({ hardState: { promised: ballot, roundMax: 1, incarnation: 5 }, records: [] }), true);
     assert.equal(readyMustSync({ hardState: null, records: [{ ...accept, chosen: true }, accept] }), true);
     assert.equal(readyMustSync({ hardState: null, records: [{ ...accept, chosen: true }] }), false);
     assert.equal(readyMustSync({ hardState: null, records: [] }), false);
@@ -140,7 +208,7 @@ describe('SqliteLog: opening', () => {
     const checksum = metaChecksum({ key: 'schema_version', value: 99 });
     raw.prepare("UPDATE meta SET value = 99, checksum = ? WHERE key = 'schema_version'").run(checksum);
     raw.close();
-    assert.throws(() => SqliteLog.open({ path, dedupIdsMax: 10 }), /schema_version 99, this build reads 3/);
+    assert.throws(() => SqliteLog.open({ path, dedupIdsMax: 10 }), /schema_version 99, this build reads 4/);
   });
 
   it('epochNext starts at 1 and keeps increasing across reopens', () => {
@@ -158,14 +226,17 @@ describe('SqliteLog: hard state and records', () => {
   it('round-trips the hard state and refuses one that goes backwards', () => {
     const path = pathFresh();
     let log = SqliteLog.open({ path, dedupIdsMax: 10 });
-    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0, rebuilding: true }, 'a new store rebuilds before it votes');
-    const hardState: HardState = { promised: { round: 7, replica: 2 }, roundMax: 9 };
+    const { incarnation } = log.hardState();
+    assert.ok(Number.isSafeInteger(incarnation) && incarnation >= 1 && incarnation < 2 ** 48, `incarnation ${incarnation}`);
+    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0, incarnation: 0 }, roundMax: 0, incarnation, rebuilding: true }, 'a new store rebuilds before it votes');
+    const hardState: HardState = { promised: { round: 7, replica: 2, incarnation: 12 }, roundMax: 9, incarnation };
     log.persist({ ...noWrites, hardState });
     log.close();
     log = SqliteLog.open({ path, dedupIdsMax: 10 });
     assert.deepEqual(log.hardState(), hardState);
-    assert.throws(() => log.persist({ ...noWrites, hardState: { promised: { round: 7, replica: 1 }, roundMax: 9 } }), InvariantError);
-    assert.throws(() => log.persist({ ...noWrites, hardState: { promised: { round: 8, replica: 1 }, roundMax: 8 } }), InvariantError);
+    assert.throws(() => log.persist({ ...noWrites, hardState: { promised: { round: 7, replica: 2, incarnation: 11 }, roundMax: 9, incarnation } }), InvariantError);
+    assert.throws(() => log.persist({ ...noWrites, hardState: { promised: { round: 8, replica: 1, incarnation: 0 }, roundMax: 8, incarnation } }), InvariantError);
+    assert.throws(() => log.persist({ ...noWrites, hardState: { ...hardState, incarnation: incarnation + 1 } }), /incarnation changes/);
     assert.deepEqual(log.hardState(), hardState);
     log.close();
   });
@@ -187,7 +258,7 @@ describe('SqliteLog: hard state and records', () => {
       const records: InstanceRecord[] = [];
       for (let count = random.int(1, 4); count > 0; count--) {
         const instance = random.int(1, 60);
-        const ballot = { round: random.int(1, 9), replica: random.int(1, 5) };
+        const ballot = { round: random.int(1, 9), replica: random.int(1, 5), incarnation: random.int(0, 3) };
         const [known] = memory.records({ instanceFrom: instance, instanceTo: instance, recordsMax: 1 });
         const value = known !== undefined && random.next() < 0.3 ? known.value : randomValue(random, { valueId: `${step}:${count}`, idPool: 50 });
         records.push({ instance, ballot, value, chosen: random.next() < 0.4 });
@@ -262,7 +333,7 @@ describe('SqliteLog: committed entries and the learner state', () => {
     values.forEach((value, index) => {
       learner.add(index + 1, value);
       const batches = learner.release();
-      log.persist({ ...noWrites, records: [{ instance: index + 1, ballot: { round: 1, replica: 1 }, chosen: true, value }], committed: batches });
+      log.persist({ ...noWrites, records: [{ instance: index + 1, ballot: { round: 1, replica: 1, incarnation: 0 }, chosen: true, value }], committed: batches });
       released.push(...batches);
       if (index % 7 === 0) learner = new Learner(log.learnerState(), { dedupIdsMax });
     });
@@ -328,7 +399,7 @@ describe('SqliteLog: persist() atomicity', () => {
     const log = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 10 });
     const [first, second] = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 2, entriesPerBatch: 3, dataBytes: 10 });
     assert.ok(first !== undefined && second !== undefined);
-    const hardState: HardState = { promised: { round: 3, replica: 1 }, roundMax: 3 };
+    const hardState: HardState = { promised: { round: 3, replica: 1, incarnation: 0 }, roundMax: 3, incarnation: log.hardState().incarnation };
     const ready = (committed: CommittedBatch[]): PersistInput => ({ hardState, records: [recordOf(first, true), recordOf(second, true)], committed, mustSync: true });
     assert.throws(() => log.persist(ready([second])), /batch 2 persisted after 0/);
     const shifted = { ...first, entries: first.entries.map((entry) => ({ ...entry, offset: entry.offset + 1 })), offsetNext: 4 };
@@ -338,7 +409,7 @@ describe('SqliteLog: persist() atomicity', () => {
     assert.throws(() => log.persist({ ...ready([first]), records: [recordOf(first, false)] }), /batch 1: no chosen record of 1.1:1/);
     const other = { ...recordOf(first, true), value: { ...recordOf(first, true).value, valueId: '2.1:1' } };
     assert.throws(() => log.persist({ ...ready([first]), records: [other] }), /batch 1: no chosen record of 1.1:1/);
-    assert.deepEqual(log.hardState(), { promised: { round: 0, replica: 0 }, roundMax: 0, rebuilding: true }, 'a new store rebuilds before it votes');
+    assert.deepEqual(log.hardState(), { promised: ballotZero, roundMax: 0, incarnation: hardState.incarnation, rebuilding: true }, 'a new store rebuilds before it votes');
     assert.equal(log.instanceMax(), 0);
     assert.deepEqual([log.entryCount, log.offsetNext, log.committedInstance], [0, 0, 0]);
     log.persist(ready([first, second]));
@@ -352,7 +423,7 @@ describe('SqliteLog: checksums', () => {
     const path = pathFresh();
     const log = SqliteLog.open({ path, dedupIdsMax: 100 });
     const batches = batchesBulk({ instanceFirst: 1, offsetFirst: 0, count: 3, entriesPerBatch: 4, dataBytes: 16 });
-    const hardState: HardState = { promised: { round: 2, replica: 1 }, roundMax: 2 };
+    const hardState: HardState = { promised: { round: 2, replica: 1, incarnation: 0 }, roundMax: 2, incarnation: log.hardState().incarnation };
     log.persist({ hardState, records: batches.map((b) => recordOf(b, true)), committed: batches, mustSync: true });
     log.close();
     const raw = new Database(path);
@@ -430,7 +501,7 @@ describe('SqliteLog: throughput', () => {
     const full = batches.slice(transactions).map((batch, index): PersistInput => {
       const next = batches[transactions + index + 1];
       const records = [...(next === undefined ? [] : [recordOf(next, false)]), recordOf(batch, true)];
-      return { hardState: { promised: { round: 1, replica: 1 }, roundMax: 1 }, records, committed: [batch], mustSync: true };
+      return { hardState: { promised: { round: 1, replica: 1, incarnation: 0 }, roundMax: 1, incarnation: log.hardState().incarnation }, records, committed: [batch], mustSync: true };
     });
     measure('full Ready (the next value accepted + this one chosen and committed + hard state)', full);
     const started = performance.now();
@@ -468,6 +539,7 @@ function diskFillAndCheck(dir: string): void {
   const path = join(dir, 'log.db');
   const dedupIdsMax = 50;
   let log = SqliteLog.open({ path, dedupIdsMax });
+  const { incarnation } = log.hardState();
   const model = new MemoryStateMachine({ state: learnerStateEmpty, entries: [], dedupIdsMax });
   let failure: unknown = null;
   let failed: PersistInput | null = null;
@@ -475,7 +547,7 @@ function diskFillAndCheck(dir: string): void {
     const offsetFirst = model.learnerState().offsetNext;
     const [batch] = batchesBulk({ instanceFirst: instance, offsetFirst, count: 1, entriesPerBatch: 20, dataBytes: 200 });
     assert.ok(batch !== undefined);
-    const hardState: HardState = { promised: { round: instance, replica: 1 }, roundMax: instance };
+    const hardState: HardState = { promised: { round: instance, replica: 1, incarnation: 0 }, roundMax: instance, incarnation };
     const ready: PersistInput = { hardState, records: [recordOf(batch, true)], committed: [batch], mustSync: true };
     try {
       log.persist(ready);
@@ -491,29 +563,29 @@ function diskFillAndCheck(dir: string): void {
   const committed = model.learnerState();
   console.log(`sqlite full disk: ${code} after ${committed.committedInstance} batches (${committed.offsetNext} entries)`);
   assert.ok(committed.committedInstance >= 2, 'the disk filled before any batch was written');
-  logMatchesModel({ log, model });
+  logMatchesModel({ log, model, incarnation });
   log.close();
   execFileSync('mount', ['-o', 'remount,size=16m', dir]);
   log = SqliteLog.open({ path, dedupIdsMax });
-  logMatchesModel({ log, model });
+  logMatchesModel({ log, model, incarnation });
   const raw = new Database(path, { readonly: true });
   assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
   raw.close();
   log.persist(failed);
   for (const batch of failed.committed) model.apply(batch);
-  logMatchesModel({ log, model });
+  logMatchesModel({ log, model, incarnation });
   log.close();
 }
 
 /** Every committed offset reads back (checksums verified) and nothing beyond the last full batch. */
-function logMatchesModel(options: { log: SqliteLog; model: MemoryStateMachine }): void {
-  const { log, model } = options;
+function logMatchesModel(options: { log: SqliteLog; model: MemoryStateMachine; incarnation: number }): void {
+  const { log, model, incarnation } = options;
   const state = model.learnerState();
   assert.deepEqual(log.learnerState(), state);
   assert.deepEqual(log.readEntries({ from: 0, limit: 1e6 }), model.entries);
   assert.equal(log.entryCount, state.offsetNext);
   assert.equal(log.instanceMax(), state.committedInstance);
-  assert.deepEqual(log.hardState(), { promised: { round: state.committedInstance, replica: 1 }, roundMax: state.committedInstance });
+  assert.deepEqual(log.hardState(), { promised: { round: state.committedInstance, replica: 1, incarnation: 0 }, roundMax: state.committedInstance, incarnation });
   const records = log.records({ instanceFrom: 1, instanceTo: 1e9, recordsMax: 1e6 });
   assert.deepEqual(records.map((r) => r.instance), Array.from({ length: state.committedInstance }, (_, i) => i + 1));
 }

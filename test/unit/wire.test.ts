@@ -37,7 +37,7 @@ import { appendSubject, isLogName, peerSubject, readSubject, statusSubject } fro
 import { decodePeerBatch, encodePeerBatch, encodePeerBatches, type PeerBatch, PROTOCOL_VERSION, type WireProblem, withChecksum } from '../../src/transport/wire.js';
 
 const bytesMax = 1 << 20;
-const ballot = { round: 3, replica: 1 };
+const ballot = { round: 3, replica: 1, incarnation: 2 ** 48 - 1 };
 const leaseBallot = { round: 7, epoch: 2, replica: 1 };
 const position = { committedInstance: 10, acceptedInstanceMax: 12 };
 const value = {
@@ -63,7 +63,7 @@ const fixtures: Record<ReplicaMessage['type'], ReplicaMessage> = {
     instanceFrom: 11,
     records: [
       { instance: 11, ballot, value, chosen: false },
-      { instance: 12, ballot: { round: 2, replica: 3 }, value: noop, chosen: true },
+      { instance: 12, ballot: { round: 2, replica: 3, incarnation: 0 }, value: noop, chosen: true },
     ],
     instanceNext: 13,
     committedInstance: 10,
@@ -71,7 +71,7 @@ const fixtures: Record<ReplicaMessage['type'], ReplicaMessage> = {
   },
   accept: { type: 'accept', from: 1, ballot, instance: 11, value },
   accepted: { type: 'accepted', from: 1, ballot, instance: 11 },
-  reject: { type: 'reject', from: 1, ballot: { round: 0, replica: 0 }, promised: ballot },
+  reject: { type: 'reject', from: 1, ballot: { round: 0, replica: 0, incarnation: 0 }, promised: ballot },
   commit: { type: 'commit', from: 1, ballot, chosen: [{ instance: 11, valueId: '3.1:11' }], committedInstance: 10, tailPublisher: 2 },
   fetch: { type: 'fetch', from: 1, instanceFrom: 11 },
   fetched: { type: 'fetched', from: 1, values: [{ instance: 11, value }, { instance: 12, value: noop }], committedInstance: 12, compactedInstance: 3 },
@@ -167,7 +167,7 @@ describe('peer batches', () => {
         if (random.next() < 0.3) entry.expectedOffset = numbers[random.int(0, numbers.length - 1)]!;
         return entry;
       });
-      const accept: ReplicaMessage = { type: 'accept', from: 1, ballot: { round: 3, replica: 1 }, instance: random.int(1, 2 ** 40), value: { valueId: `3.1:${trial}`, entries, timestampMs: numbers[random.int(0, numbers.length - 1)]! } };
+      const accept: ReplicaMessage = { type: 'accept', from: 1, ballot: { round: 3, replica: 1, incarnation: 0 }, instance: random.int(1, 2 ** 40), value: { valueId: `3.1:${trial}`, entries, timestampMs: numbers[random.int(0, numbers.length - 1)]! } };
       const messages = random.next() < 0.5 ? [accept] : [fixtures.commit, accept, fixtures.accepted, accept];
       const decoded = decodePeerBatch(encodePeerBatch({ v: PROTOCOL_VERSION, log: 'orders', from: 1, to: 2, messages }), { bytesMax: 1 << 24 });
       assert.ok(decoded.ok, decoded.ok ? '' : decoded.detail);
@@ -262,11 +262,14 @@ describe('peer batches', () => {
 
   it('reject rounds and lease epochs above 2^48: a next ballot one above them must stay a safe integer', () => {
     const huge = Number.MAX_SAFE_INTEGER;
-    assertProblem(rawPeer(batchOf([{ ...fixtures.prepare, ballot: { round: huge, replica: 1 } } as ReplicaMessage])), 'schema', { detail: /round/ });
+    assertProblem(rawPeer(batchOf([{ ...fixtures.prepare, ballot: { round: huge, replica: 1, incarnation: 0 } } as ReplicaMessage])), 'schema', { detail: /round/ });
     assertProblem(rawPeer(batchOf([{ ...fixtures['lease-prepare'], ballot: { ...leaseBallot, epoch: huge } } as ReplicaMessage])), 'schema', { detail: /epoch/ });
     assertProblem(rawPeer(batchOf([{ ...fixtures['lease-prepare'], ballot: { ...leaseBallot, round: 2 ** 48 + 1 } } as ReplicaMessage])), 'schema', { detail: /round/ });
-    const edge = decodePeerBatch(encodePeerBatch(batchOf([{ ...fixtures.prepare, ballot: { round: 2 ** 48, replica: 1 } } as ReplicaMessage])), { bytesMax });
+    const edge = decodePeerBatch(encodePeerBatch(batchOf([{ ...fixtures.prepare, ballot: { round: 2 ** 48, replica: 1, incarnation: 2 ** 48 - 1 } } as ReplicaMessage])), { bytesMax });
     assert.ok(edge.ok);
+    const incarnation = 2 ** 48;
+    assertProblem(rawPeer(batchOf([{ ...fixtures.prepare, ballot: { round: 1, replica: 1, incarnation } } as ReplicaMessage])), 'schema', { detail: /incarnation/ });
+    assertProblem(rawPeer(batchOf([{ ...fixtures.prepare, ballot: { round: 1, replica: 1 } } as unknown as ReplicaMessage])), 'schema', { detail: /incarnation/ });
   });
 
   it('enforce string and array bounds', () => {
