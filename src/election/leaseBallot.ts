@@ -4,8 +4,9 @@ import type { ReplicaId } from '../log/ballot.js';
 /**
  * A PaxosLease ballot. Lease acceptors keep nothing on disk, so a proposer cannot derive its next
  * round from persisted state; instead the replica's restart counter (`epoch`, the only thing the
- * election persists) makes ballots of different lives distinct. Ordered by round, then epoch,
- * then replica.
+ * election persists) makes ballots of different lives distinct. A new store starts that counter
+ * at a random base (SqliteLog's epochBasesMax), so a replica whose disk was lost does not count
+ * its lives from the same place again. Ordered by round, then epoch, then replica.
  */
 export interface LeaseBallot {
   readonly round: number;

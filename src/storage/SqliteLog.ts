@@ -254,7 +254,11 @@ export class SqliteLog implements LogStoreReader {
     };
   }
 
-  /** Increments and persists (fsynced) the restart counter; the first call on a new store gives 1. */
+  /**
+   * Increments and persists (fsynced) the restart counter. A new store's counter starts at a random
+   * base below epochBasesMax, so the lease ballots of two lives of one replica (a disk lost in
+   * between) do not meet: lease rounds start over in every life, and the epoch tells lives apart.
+   */
   epochNext(): number {
     return this.epochTransaction();
   }
@@ -773,10 +777,19 @@ function schemaEnsure(options: { statements: Statements; path: string }): void {
     statements.metaPut.run(metaKey.rebuilding, 1, metaChecksum({ key: metaKey.rebuilding, value: 1 }));
     const incarnation = incarnationDraw();
     statements.metaPut.run(metaKey.incarnation, incarnation, metaChecksum({ key: metaKey.incarnation, value: incarnation }));
+    const epochBase = randomInt(0, epochBasesMax);
+    statements.metaPut.run(metaKey.epoch, epochBase, metaChecksum({ key: metaKey.epoch, value: epochBase }));
   } else if (version !== schemaVersion) {
     throw new Error(`SQLite at ${options.path}: schema_version ${version}, this build reads ${schemaVersion}`);
   }
 }
+
+/**
+ * A new store's restart counter starts below this: 2^40, which leaves 2^48 - 2^40 restarts before
+ * an epoch reaches the wire's bound, and makes two lives' ranges of epochs overlap with a chance of
+ * about (restarts of both) / 2^40.
+ */
+export const epochBasesMax = 2 ** 40;
 
 /** A new store's incarnation: random in [1, incarnationsMax), so two lives of one replica differ. */
 function incarnationDraw(): number {

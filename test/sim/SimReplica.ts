@@ -27,7 +27,9 @@ export interface SimDisk {
 function freshDisk(options: { rebuilding: boolean; incarnation: number }): SimDisk {
   const stable = new MemoryStableStore({ incarnation: options.incarnation });
   if (options.rebuilding) stable.setHardState({ ...stable.hardState(), rebuilding: true });
-  return { log: new MemoryLogStore(), stable, epoch: 0, checkpoint: { state: learnerStateEmpty, entriesLength: 0 }, unsynced: [] };
+  // A real new store starts its restart counter at a random base; here each disk a million above the last.
+  const epoch = (options.incarnation - 1) * 1_000_000;
+  return { log: new MemoryLogStore(), stable, epoch, checkpoint: { state: learnerStateEmpty, entriesLength: 0 }, unsynced: [] };
 }
 
 /** Builds a replica; canaries pass a broken core or election through `makePaxos`/`makeLease`. */

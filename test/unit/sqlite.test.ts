@@ -24,7 +24,7 @@ import {
 } from '../../src/log/types.js';
 import { batchChecksum, metaChecksum } from '../../src/storage/checksum.js';
 import { CorruptionError } from '../../src/storage/CorruptionError.js';
-import { BeforeHorizonError, SqliteLog, type PersistInput } from '../../src/storage/SqliteLog.js';
+import { BeforeHorizonError, epochBasesMax, SqliteLog, type PersistInput } from '../../src/storage/SqliteLog.js';
 import { decodeReadReply, encodeReadReply } from '../../src/transport/clientWire.js';
 import { tuplesDecode } from '../../src/transport/entryTuples.js';
 import { retentionText, type RetentionPolicy } from '../../src/snapshot/RetentionPolicy.js';
@@ -211,14 +211,19 @@ describe('SqliteLog: opening', () => {
     assert.throws(() => SqliteLog.open({ path, dedupIdsMax: 10 }), /schema_version 99, this build reads 4/);
   });
 
-  it('epochNext starts at 1 and keeps increasing across reopens', () => {
+  it('epochNext starts above a random base, one per store, and keeps increasing across reopens', () => {
     const path = pathFresh();
     let log = SqliteLog.open({ path, dedupIdsMax: 10 });
-    assert.deepEqual([log.epochNext(), log.epochNext()], [1, 2]);
+    const base = log.epoch();
+    assert.ok(Number.isSafeInteger(base) && base >= 0 && base < epochBasesMax, `base ${base}`);
+    assert.deepEqual([log.epochNext(), log.epochNext()], [base + 1, base + 2]);
     log.close();
     log = SqliteLog.open({ path, dedupIdsMax: 10 });
-    assert.deepEqual([log.epochNext(), log.epochNext()], [3, 4]);
+    assert.deepEqual([log.epochNext(), log.epochNext()], [base + 3, base + 4]);
     log.close();
+    const other = SqliteLog.open({ path: pathFresh(), dedupIdsMax: 10 });
+    assert.notEqual(other.epoch(), base, 'a lost disk\'s replacement does not count its lease epochs from the same place');
+    other.close();
   });
 });
 
