@@ -8,13 +8,12 @@ export type ReplicaId = number;
  * never share a ballot because the replica id is part of it. One replica never reuses a round
  * across restarts, because the highest round it used is persisted before its prepare leaves.
  *
- * A replica whose disk was lost forgets that round, and may pick it again in its new life. The
- * incarnation keeps the two lives' ballots apart: it is drawn at random when a store is created
- * (1 to 2^48 - 1) and kept for the store's life, snapshot installs included. Without it, an accept
- * of the old life still in flight could land at the same ballot as a different value of the new
- * life, and two acceptors would hold different values under one ballot (docs/ARCHITECTURE.md,
- * "A new or wiped replica"). 0 is the zero ballot's, and that of ballots stored before
- * incarnations existed (schema 3).
+ * A replica whose disk was lost forgets that round. The rebuild rule already puts its new rounds
+ * above every ballot its old life sent an accept with (docs/ARCHITECTURE.md, "A new or wiped
+ * replica"); the incarnation makes the two lives' ballots differ by construction as well, so that
+ * ballots stay unique even where that argument's premises would not hold. It is drawn at random
+ * when a store is created (1 to 2^48 - 1) and kept for the store's life, snapshot installs
+ * included. 0 is the zero ballot's, and that of ballots stored before incarnations (schema 3).
  */
 export interface Ballot {
   readonly round: number;

@@ -21,6 +21,10 @@ export class Checker {
   private readonly proposed = new Map<string, string>();
   private readonly promisedLast = new Map<number, { ballot: Ballot; life: number }>();
   private readonly promisedShown = new Map<number, Ballot>();
+  /** Per replica: the highest round it sent an accept with, over all its disks. */
+  private readonly acceptRoundMax = new Map<number, number>();
+  /** Per replica: acceptRoundMax when its disk was last lost; its later ballots must be above it. */
+  private readonly acceptRoundMaxLost = new Map<number, number>();
   /** The agreed offsetNext after each released instance, to check snapshots against. */
   private readonly offsetNextAfter = new Map<number, number>();
 
@@ -126,8 +130,23 @@ export class Checker {
     });
   }
 
+  /**
+   * A replica sent a prepare or an accept with its own ballot. After a lost disk its rounds must
+   * stay above every round an earlier disk sent accepts with: the rebuild rule guarantees it
+   * (docs/ARCHITECTURE.md, "A new or wiped replica"), with or without the incarnation.
+   */
+  ballotUsed(replica: number, message: { type: 'prepare' | 'accept'; ballot: Ballot }): void {
+    const { round } = message.ballot;
+    const lost = this.acceptRoundMaxLost.get(replica) ?? 0;
+    if (round <= lost) {
+      throw new Violation(`replica ${replica} sent ${message.type} at ${ballotText(message.ballot)} after a lost disk that sent accepts at round ${lost}`);
+    }
+    if (message.type === 'accept') this.acceptRoundMax.set(replica, Math.max(round, this.acceptRoundMax.get(replica) ?? 0));
+  }
+
   /** A replica's disk was lost: what it promised is gone with it (see Rebuild), so its promise may start lower. */
   wiped(replica: number): void {
+    this.acceptRoundMaxLost.set(replica, this.acceptRoundMax.get(replica) ?? 0);
     this.promisedShown.delete(replica);
     this.promisedLast.delete(replica);
     // Its acceptances stay counted: a leader may already have counted them toward a quorum, and

@@ -420,6 +420,7 @@ export class Simulation {
 
   private send(from: ReplicaId, to: ReplicaId, message: ReplicaMessage): void {
     this.checkDurableBeforeSend(from, message);
+    if ((message.type === 'prepare' || message.type === 'accept') && message.ballot.replica === from) this.checker.ballotUsed(from, message);
     if (trace && message.type.startsWith('lease-')) console.log(`${this.now.toFixed(1)} ${from}->${to} ${JSON.stringify(message)}`);
     if (message.type === 'promise' || message.type === 'accepted') this.checker.promiseShown(from, message.ballot);
     if (message.type === 'reject') this.checker.promiseShown(from, message.promised);
