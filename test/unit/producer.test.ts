@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Producer } from '../../src/client/Producer.js';
+import { Producer, producerDefaults } from '../../src/client/Producer.js';
 import { ConflictError, PaxlogError, RequestError } from '../../src/client/errors.js';
-import type { Entry, EntryResult } from '../../src/log/types.js';
+import { type Entry, entryBytes, type EntryResult } from '../../src/log/types.js';
+import { nodeConfigSchema } from '../../src/node/config.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -47,6 +48,21 @@ describe('the batching producer', () => {
     assert.deepEqual(leader.requests.flatMap((r) => r.entries.map((e) => e.id)), Array.from({ length: 25 }, (_, i) => `id-${i}`));
     while (leader.requests.length > 0) leader.answerNext();
     assert.deepEqual((await Promise.all(appends)).map((r) => r.offset), Array.from({ length: 25 }, (_, i) => i));
+    await producer.close();
+  });
+
+  it("by default sends batches that a replica's default limits take as one instance", async () => {
+    const replicaDefaults = { entries: nodeConfigSchema.shape.batchEntriesMax.parse(undefined), bytes: nodeConfigSchema.shape.batchBytesMax.parse(undefined) };
+    assert.ok(producerDefaults.batchEntriesMax <= replicaDefaults.entries && producerDefaults.batchBytesMax <= replicaDefaults.bytes);
+    const leader = new FakeLeader();
+    const producer = new Producer({ send: leader.send, lingerMs: 0, batchEntriesMax: 100_000 });
+    const appends = Array.from({ length: 3_000 }, (_, i) => producer.append(new Uint8Array(100), { id: `d${i}` }));
+    await turn();
+    const sizes = leader.requests.map((r) => r.entries.reduce((sum, e) => sum + entryBytes(e), 0));
+    assert.ok(sizes.every((size) => size <= replicaDefaults.bytes), `request bytes ${sizes.join(', ')}`);
+    assert.ok(sizes.some((size) => size > replicaDefaults.bytes - 200), 'the byte bound, not another, closed the batches');
+    while (leader.requests.length > 0) leader.answerNext();
+    assert.equal((await Promise.all(appends)).length, 3_000);
     await producer.close();
   });
 
