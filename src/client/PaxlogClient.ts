@@ -31,6 +31,11 @@ const pagesAheadDefault = 5;
 const replayPageEntriesMin = 1_024;
 /** The longest pause before asking again after empty pages in a row (see entries()). */
 const emptyPageSleepMsMax = 250;
+/**
+ * How long a read of an offset this client has already seen committed may wait at a replica that
+ * has not learned it yet (read-your-writes; see read()).
+ */
+export const seenReadWaitMs = 2_000;
 
 export interface StreamOptions {
   /** The first offset wanted. */
@@ -81,6 +86,13 @@ export class PaxlogClient {
     private readonly requests: RequestMux,
   ) {}
 
+  /** One past the highest offset this client saw committed in this log: by its appends and its reads. */
+  private offsetNextSeen = 0;
+
+  private seen(offsetNext: number): void {
+    if (offsetNext > this.offsetNextSeen) this.offsetNextSeen = offsetNext;
+  }
+
   /**
    * Connects to NATS and uses `log`. `servers` is one URL or several, comma-separated, and may
    * carry a user and password or a token; the file options reach servers that require a creds
@@ -130,7 +142,10 @@ export class PaxlogClient {
         const msg = await this.requests.request(appendSubject(this.log), body, { timeoutMs: Math.min(options.attemptMs ?? 5_000, Math.max(1, deadline - Date.now())) });
         const decoded = decodeAppendReply(msg.data, { bytesMax: replyBytesMax });
         if (!decoded.ok) throw new PaxlogError(decoded.problem, `bad reply: ${decoded.detail}`);
-        if (decoded.reply.ok) return [...decoded.reply.results];
+        if (decoded.reply.ok) {
+          for (const result of decoded.reply.results) this.seen(result.status === 'conflict' ? result.offsetNext : result.offset + 1);
+          return [...decoded.reply.results];
+        }
         const { code, message, leaderHint } = decoded.reply.error;
         last = errorFor(code, message, leaderHint ?? null);
         if (!retriable.has(code)) throw last;
@@ -149,20 +164,27 @@ export class PaxlogClient {
     return new Producer({ ...options, send: (entries) => this.appendEntries(entries) });
   }
 
-  /** A page of committed entries from `from`, from any replica or from one. */
+  /**
+   * A page of committed entries from `from`, from any replica or from one. Any replica may answer,
+   * and a follower learns of a commit a moment after the leader answered its append; so a read from
+   * below an offset this client has already seen committed (by its own append, or an earlier read)
+   * waits up to `seenReadWaitMs` at a replica that has not learned it yet, unless `waitMs` says
+   * otherwise. A client therefore reads its own writes.
+   */
   async read(options: { from: number; limit: number; key?: string; replica?: ReplicaId; waitMs?: number; timeoutMs?: number }): Promise<{ entries: CommittedEntry[]; offsetNext: number }> {
     const subject = options.replica === undefined ? readSubject(this.log) : `${readSubject(this.log)}.${options.replica}`;
+    const waitMs = options.waitMs ?? (options.from < this.offsetNextSeen ? seenReadWaitMs : undefined);
     const request: ReadRequest = {
       v: PROTOCOL_VERSION,
       log: this.log,
       from: options.from,
       limit: options.limit,
       ...(options.key === undefined ? {} : { key: options.key }),
-      ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+      ...(waitMs === undefined ? {} : { waitMs }),
       // Entries in their stored form: the replica copies them out as they are (docs/PROTOCOL.md).
       packed: true,
     };
-    const timeout = options.timeoutMs ?? (options.waitMs ?? 0) + 5_000;
+    const timeout = options.timeoutMs ?? (waitMs ?? 0) + 5_000;
     const msg = await this.requests.request(subject, encodeReadRequest(request), { timeoutMs: timeout });
     const decoded = decodeReadReply(msg.data, { bytesMax: replyBytesMax });
     if (!decoded.ok) throw new PaxlogError(decoded.problem, `bad reply: ${decoded.detail}`);
@@ -170,6 +192,7 @@ export class PaxlogClient {
       const { code, message, offsetFirst } = decoded.reply.error;
       throw errorFor(code, message, null, offsetFirst);
     }
+    this.seen(decoded.reply.offsetNext);
     return { entries: [...decoded.reply.entries], offsetNext: decoded.reply.offsetNext };
   }
 
