@@ -103,7 +103,7 @@ export class MultiPaxos {
     this.limits = paxosLimitsCheck({ ...paxosLimitsDefault, ...options.limits });
     this.roundMax = options.hardState.roundMax;
     this.incarnation = options.hardState.incarnation;
-    assert(incarnationValid(this.incarnation), `incarnation ${this.incarnation}`);
+    assert(incarnationValid(this.incarnation, { own: true }), `incarnation ${this.incarnation}`);
     this.effects = new Effects(options.peers);
     this.rebuild = options.hardState.rebuilding === true && options.peers.length > 1 ? this.createRebuild() : null;
     this.learner = this.createLearner(options.learnerState, { dedupIdsMax: this.limits.dedupIdsMax });

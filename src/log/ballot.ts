@@ -37,9 +37,13 @@ export function ballotEqual(a: Ballot, b: Ballot): boolean {
   return a.round === b.round && a.replica === b.replica && a.incarnation === b.incarnation;
 }
 
-/** A store's incarnation: a safe integer in [0, incarnationsMax); 0 only for stores made before them. */
-export function incarnationValid(incarnation: number): boolean {
-  return Number.isSafeInteger(incarnation) && incarnation >= 0 && incarnation < incarnationsMax;
+/**
+ * An incarnation a ballot may carry: a safe integer in [0, incarnationsMax). 0 is the zero ballot's
+ * and that of ballots stored before incarnations; a store's own incarnation is never 0 (`own`).
+ */
+export function incarnationValid(incarnation: number, options: { own: boolean } = { own: false }): boolean {
+  const least = options.own ? 1 : 0;
+  return Number.isSafeInteger(incarnation) && incarnation >= least && incarnation < incarnationsMax;
 }
 
 export function ballotMax(a: Ballot, b: Ballot): Ballot {
@@ -49,7 +53,7 @@ export function ballotMax(a: Ballot, b: Ballot): Ballot {
 export function ballotMake(options: { round: number; replica: ReplicaId; incarnation: number }): Ballot {
   assert(Number.isSafeInteger(options.round) && options.round >= 1, `ballot round ${options.round}`);
   assert(Number.isSafeInteger(options.replica) && options.replica >= 1, `ballot replica ${options.replica}`);
-  assert(incarnationValid(options.incarnation), `ballot incarnation ${options.incarnation}`);
+  assert(incarnationValid(options.incarnation, { own: true }), `ballot incarnation ${options.incarnation}`);
   return { round: options.round, replica: options.replica, incarnation: options.incarnation };
 }
 

@@ -269,7 +269,7 @@ export class SqliteLog implements LogStoreReader {
     const promisedIncarnation = this.metaGet(metaKey.promisedIncarnation);
     const roundMax = this.metaGet(metaKey.roundMax);
     const incarnation = this.metaGet(metaKey.incarnation);
-    if (incarnation === undefined || !incarnationValid(incarnation)) {
+    if (incarnation === undefined || !incarnationValid(incarnation, { own: true })) {
       throw new CorruptionError({ table: 'meta', key: metaKey.incarnation, detail: `the store's incarnation is ${incarnation ?? 'missing'}` });
     }
     const rebuilding = this.metaGet(metaKey.rebuilding) === 1 ? { rebuilding: true } : {};

@@ -24,6 +24,7 @@ describe('ballots', () => {
     assert.equal(ballotText({ round: 5, replica: 3, incarnation: 0 }), '5.3', 'a ballot stored before incarnations keeps its text');
     assert.throws(() => ballotMake({ round: 1, replica: 1, incarnation: 2 ** 48 }));
     assert.throws(() => ballotMake({ round: 1, replica: 1, incarnation: -1 }));
+    assert.throws(() => ballotMake({ round: 1, replica: 1, incarnation: 0 }), 'a proposer makes ballots with its store\'s own incarnation, never 0');
   });
 
   it('refuse a round or replica that could collide with the zero ballot', () => {
