@@ -113,13 +113,20 @@ interface DedupRow {
 
 const recordColumns = 'instance, ballot_round, ballot_replica, ballot_incarnation, chosen, value_id, value_checksum, checksum, value';
 
-function statementsPrepare(db: Database.Database) {
+/** The meta table's statements: its columns are the same in every schema, so a migration uses them too. */
+function metaStatementsPrepare(db: Database.Database) {
   return {
     metaGet: db.prepare<[string], MetaRow>('SELECT value, checksum FROM meta WHERE key = ?'),
     metaPut: db.prepare<[string, number, number]>(
       'INSERT INTO meta (key, value, checksum) VALUES (?, ?, ?) ' +
         'ON CONFLICT (key) DO UPDATE SET value = excluded.value, checksum = excluded.checksum',
     ),
+  };
+}
+
+function statementsPrepare(db: Database.Database) {
+  return {
+    ...metaStatementsPrepare(db),
     recordPut: db.prepare<[number, number, number, number, number, string, number, number, Uint8Array]>(
       `INSERT OR REPLACE INTO records (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
@@ -203,7 +210,7 @@ export class SqliteLog implements LogStoreReader {
       pragmasApply({ db, path: options.path });
       const statements = db.transaction(() => {
         tablesCreate(db);
-        schemaMigrate({ db, path: options.path });
+        schemaMigrate({ db });
         const prepared = statementsPrepare(db);
         schemaEnsure({ statements: prepared, path: options.path });
         return prepared;
@@ -752,8 +759,7 @@ export class SqliteLog implements LogStoreReader {
   }
 
   private metaPut(key: string, value: number): void {
-    assert(Number.isFinite(value), `meta ${key} = ${value}`);
-    this.statements.metaPut.run(key, value, metaChecksum({ key, value }));
+    metaWrite({ statements: this.statements, key, value });
   }
 }
 
@@ -765,20 +771,25 @@ function metaRead(options: { statements: Pick<Statements, 'metaGet'>; key: strin
   return row.value;
 }
 
+function metaWrite(options: { statements: Pick<Statements, 'metaPut'>; key: string; value: number }): void {
+  const { key, value } = options;
+  assert(Number.isFinite(value), `meta ${key} = ${value}`);
+  options.statements.metaPut.run(key, value, metaChecksum({ key, value }));
+}
+
 /** Checks the schema version, or writes it into a new file. */
 function schemaEnsure(options: { statements: Statements; path: string }): void {
   const { statements } = options;
   const key = metaKey.schemaVersion;
   const version = metaRead({ statements, key });
   if (version === undefined) {
-    statements.metaPut.run(key, schemaVersion, metaChecksum({ key, value: schemaVersion }));
+    metaWrite({ statements, key, value: schemaVersion });
     // A new store may be a replica whose disk was lost: it rebuilds before it votes (see Rebuild),
-    // and its ballots differ from its old life's by a new incarnation (see Ballot).
-    statements.metaPut.run(metaKey.rebuilding, 1, metaChecksum({ key: metaKey.rebuilding, value: 1 }));
-    const incarnation = incarnationDraw();
-    statements.metaPut.run(metaKey.incarnation, incarnation, metaChecksum({ key: metaKey.incarnation, value: incarnation }));
-    const epochBase = randomInt(0, epochBasesMax);
-    statements.metaPut.run(metaKey.epoch, epochBase, metaChecksum({ key: metaKey.epoch, value: epochBase }));
+    // its ballots differ from its old life's by a new incarnation (see Ballot), and its restart
+    // counter starts at a random base (see epochNext).
+    metaWrite({ statements, key: metaKey.rebuilding, value: 1 });
+    metaWrite({ statements, key: metaKey.incarnation, value: incarnationDraw() });
+    metaWrite({ statements, key: metaKey.epoch, value: randomInt(0, epochBasesMax) });
   } else if (version !== schemaVersion) {
     throw new Error(`SQLite at ${options.path}: schema_version ${version}, this build reads ${schemaVersion}`);
   }
@@ -802,23 +813,13 @@ function incarnationDraw(): number {
  * and the store draws its own incarnation. Any other version is left to schemaEnsure to refuse.
  * The new column lands after the value in a migrated table; every statement names its columns.
  */
-function schemaMigrate(options: { db: Database.Database; path: string }): void {
-  const { db } = options;
-  const get = db.prepare<[string], MetaRow>('SELECT value, checksum FROM meta WHERE key = ?');
-  const put = db.prepare<[string, number, number]>('INSERT INTO meta (key, value, checksum) VALUES (?, ?, ?)');
-  const read = (key: string): number | undefined => {
-    const row = get.get(key);
-    if (row === undefined) return undefined;
-    checksumVerify({ table: 'meta', key, stored: row.checksum, computed: metaChecksum({ key, value: row.value }) });
-    return row.value;
-  };
-  if (read(metaKey.schemaVersion) !== 3) return;
-  db.exec('ALTER TABLE records ADD COLUMN ballot_incarnation INTEGER NOT NULL DEFAULT 0');
-  const incarnation = incarnationDraw();
-  put.run(metaKey.incarnation, incarnation, metaChecksum({ key: metaKey.incarnation, value: incarnation }));
-  if (read(metaKey.promisedRound) !== undefined) put.run(metaKey.promisedIncarnation, 0, metaChecksum({ key: metaKey.promisedIncarnation, value: 0 }));
-  const key = metaKey.schemaVersion;
-  db.prepare('UPDATE meta SET value = ?, checksum = ? WHERE key = ?').run(schemaVersion, metaChecksum({ key, value: schemaVersion }), key);
+function schemaMigrate(options: { db: Database.Database }): void {
+  const statements = metaStatementsPrepare(options.db);
+  if (metaRead({ statements, key: metaKey.schemaVersion }) !== 3) return;
+  options.db.exec('ALTER TABLE records ADD COLUMN ballot_incarnation INTEGER NOT NULL DEFAULT 0');
+  metaWrite({ statements, key: metaKey.incarnation, value: incarnationDraw() });
+  if (metaRead({ statements, key: metaKey.promisedRound }) !== undefined) metaWrite({ statements, key: metaKey.promisedIncarnation, value: 0 });
+  metaWrite({ statements, key: metaKey.schemaVersion, value: schemaVersion });
 }
 
 /** Checks a records row's checksums: its head, and its value's bytes. */
